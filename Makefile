@@ -1,0 +1,39 @@
+# The book's commands. Each sets up what it needs from nothing, and is quick when
+# everything is already there: a virtual environment in .venv with the tested,
+# pinned package set (constraints.txt) and cnnbook installed in editable mode.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test lab execute benchmark student clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+## book: build the website into _build/html from the committed, executed chapters (offline)
+book: $(STAMP)
+	$(BIN)/jupyter-book build --warningiserror --keep-going .
+
+## test: unit tests, nbval of every chapter in quick mode, text twins, website build
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## lab: open the book in JupyterLab
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters/
+
+## execute: run every chapter in full mode and save it with its outputs (for authors)
+execute: $(STAMP)
+	$(BIN)/python -m cnnbook.book execute $(CHAPTERS)
+
+## benchmark: the trainer's speed against a plain PyTorch loop
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/bench_train.py
+
+clean:
+	rm -rf _build
