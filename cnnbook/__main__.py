@@ -1,0 +1,99 @@
+"""The command line: ``python -m cnnbook train|summary|models``.
+
+    python -m cnnbook train --model lenet --dataset fashion-mnist --epochs 15
+    python -m cnnbook summary --model lenet5 --depth 2
+    python -m cnnbook models
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+
+import torch
+
+from . import data, models
+from .analysis import summary
+from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, fit
+
+
+def _keyword(text: str) -> tuple[str, object]:
+    """``width=2`` -> ("width", 2); values are Python literals, else strings."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        return key, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return key, value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cnnbook", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model on a dataset")
+    train.add_argument("--model", required=True, help="a name from `python -m cnnbook models`")
+    train.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS))
+    train.add_argument("--data-root", help="folder with the dataset (default: $CNNBOOK_DATA, known copies)")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=256)
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    train.add_argument("--lr", type=float)
+    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--schedule", choices=SCHEDULES, default="onecycle")
+    train.add_argument("--label-smoothing", type=float, default=0.0)
+    train.add_argument("--no-augment", action="store_true")
+    train.add_argument("--no-amp", action="store_true", help="no mixed precision on GPU")
+    train.add_argument("--compile", action="store_true", help="use torch.compile")
+    train.add_argument("--pad", type=int, default=0, help="zero-pad images (2 turns 28x28 into 32x32)")
+    train.add_argument("--checkpoint", help="checkpoint file, written every epoch; resumes if present")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", help="cpu, cuda, cuda:1 or mps (default: best available)")
+    train.add_argument("--save-history", help="write the per-epoch history as JSON")
+    train.add_argument("--arg", dest="model_args", type=_keyword, action="append", default=[],
+                       metavar="KEY=VALUE", help="extra model argument, e.g. --arg width=2")
+
+    show = commands.add_parser("summary", help="print a model's layer table")
+    show.add_argument("--model", required=True)
+    show.add_argument("--input-size", type=int, nargs=3, metavar=("C", "H", "W"))
+    show.add_argument("--depth", type=int, help="fold modules deeper than this")
+    show.add_argument("--arg", dest="model_args", type=_keyword, action="append", default=[],
+                      metavar="KEY=VALUE")
+
+    commands.add_parser("models", help="list the model names")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "models":
+            print("\n".join(models.names()))
+        elif args.command == "summary":
+            model = models.create(args.model, **dict(args.model_args))
+            print(summary(model, tuple(args.input_size) if args.input_size else None, depth=args.depth))
+        else:
+            info = data.dataset_info(args.dataset)
+            kwargs = dict(num_classes=len(info.classes), in_channels=info.channels) | dict(args.model_args)
+            torch.manual_seed(args.seed)
+            model = models.create(args.model, **kwargs)
+            device = torch.device(args.device) if args.device else None
+            pair = data.loaders(args.dataset, args.batch_size, device=device, augment=not args.no_augment,
+                                root=args.data_root, pad=args.pad, seed=args.seed)
+            history = fit(model, pair, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
+                          weight_decay=args.weight_decay, schedule=args.schedule,
+                          label_smoothing=args.label_smoothing, amp=not args.no_amp,
+                          compile=args.compile, checkpoint=args.checkpoint, seed=args.seed,
+                          device=device, name=args.model)
+            if args.save_history:
+                history.save(args.save_history)
+    except (ValueError, TypeError, FileNotFoundError, TrainingDiverged) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""Fashion-MNIST, MNIST and CIFAR-10, held as tensors on the training device.
+
+``load`` reads a dataset through torchvision's own class (``FashionMNIST``,
+``MNIST``, ``CIFAR10``) and returns uint8 images and int64 labels. It looks,
+in order, in the ``root`` argument, in ``$CNNBOOK_DATA``, in known local
+copies (Debian's ``dataset-fashion-mnist`` package) and in the cache
+(``$CNNBOOK_CACHE`` or ``~/.cache/cnnbook``), and only then lets torchvision
+download into the cache. It never makes up data: when nothing is found it
+raises ``DatasetNotFoundError`` saying where it looked and how to get the files.
+
+``DeviceLoader`` moves a whole dataset to the device once and yields shuffled,
+augmented, normalised batches with a few tensor operations per batch, so that
+feeding the network never costs more than a sliver of an epoch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import gzip
+import os
+import re
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch.nn import functional as F
+from torchvision import datasets
+
+from .device import default_device
+
+QUICK_TRAIN, QUICK_TEST = 2048, 1024  # images kept in quick mode (CNNBOOK_QUICK=1)
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Facts about one dataset; ``mean``/``std`` are per channel over its training set."""
+
+    torchvision_class: type
+    channels: int
+    size: int
+    classes: tuple[str, ...]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    crop_padding: int           # random-crop padding used for augmentation
+    flip: bool                  # whether mirrored images are still valid examples
+    apt_package: str | None = None
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "fashion-mnist": DatasetInfo(
+        datasets.FashionMNIST, 1, 28,
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        (0.2860,), (0.3530,), crop_padding=2, flip=True, apt_package="dataset-fashion-mnist"),
+    "mnist": DatasetInfo(
+        datasets.MNIST, 1, 28, tuple("0123456789"),
+        (0.1307,), (0.3081,), crop_padding=2, flip=False),   # a mirrored 2 is no digit
+    "cifar10": DatasetInfo(
+        datasets.CIFAR10, 3, 32,
+        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+        (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616), crop_padding=4, flip=True),
+}
+
+# Folders where a system package installs a dataset (flat, gzipped IDX files).
+LOCAL_COPIES: dict[str, list[Path]] = {
+    "fashion-mnist": [Path("/usr/share/datasets/fashion-mnist")],
+    "mnist": [Path("/usr/share/datasets/mnist")],
+}
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The dataset is nowhere on this machine and could not be downloaded."""
+
+
+def quick_mode() -> bool:
+    """True when ``CNNBOOK_QUICK`` is 1, true or yes: train on small subsets."""
+    return os.environ.get("CNNBOOK_QUICK", "").strip().lower() in {"1", "true", "yes"}
+
+
+def dataset_info(name: str) -> DatasetInfo:
+    """The facts about dataset ``name``; ValueError for an unknown name."""
+    if name not in DATASETS:
+        close = difflib.get_close_matches(str(name), DATASETS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"Unknown dataset {name!r}; known: {', '.join(DATASETS)}.{hint}")
+    return DATASETS[name]
+
+
+def class_names(name: str) -> list[str]:
+    """The class names of dataset ``name``, in label order."""
+    return list(dataset_info(name).classes)
+
+
+def cache_dir() -> Path:
+    """Where downloads and prepared copies go: ``$CNNBOOK_CACHE`` or ``~/.cache/cnnbook``."""
+    return Path(os.environ.get("CNNBOOK_CACHE") or Path.home() / ".cache" / "cnnbook").expanduser()
+
+
+def _layout(cls: type) -> tuple[Path, list[str]]:
+    """The folder under root where torchvision's class reads its files, and their names."""
+    if issubclass(cls, datasets.MNIST):
+        return Path(cls.__name__, "raw"), [Path(file).stem for file, _ in cls.resources]   # unzipped
+    return Path(cls.base_folder), [file for file, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]]
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target``, gunzipping a .gz; skipped when ``target`` is newer."""
+    if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
+        return
+    partial = target.with_name(target.name + ".part")
+    with (gzip.open if source.suffix == ".gz" else open)(source, "rb") as src, open(partial, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    os.replace(partial, target)
+
+
+def _root_in(folder: Path, cls: type) -> Path | None:
+    """A root for ``cls`` holding the files found in ``folder``, or None.
+
+    ``folder`` may hold them in torchvision's layout or flat, gzipped or not;
+    anything else is copied once (unzipped) into that layout under the cache.
+    """
+    subfolder, files = _layout(cls)
+    if all((folder / subfolder / file).is_file() for file in files):
+        return folder
+    for place in (folder / subfolder, folder):
+        sources = [next((p for p in (place / f, place / f"{f}.gz") if p.is_file()), None) for f in files]
+        if all(sources):
+            root = cache_dir() / "prepared" / re.sub(r"[^\w.-]+", "_", str(place.resolve())).strip("_")
+            (root / subfolder).mkdir(parents=True, exist_ok=True)
+            for source, file in zip(sources, files):
+                _copy(source, root / subfolder / file)
+            return root
+    return None
+
+
+def _not_found(name: str, tried: list[str]) -> DatasetNotFoundError:
+    info = dataset_info(name)
+    ways = [f"put its files in a folder and set CNNBOOK_DATA to that folder "
+            f"(files: {', '.join(_layout(info.torchvision_class)[1])}, gzipped or not)"]
+    if info.apt_package:
+        ways.insert(0, f"install it: sudo apt-get install {info.apt_package}")
+    ways.append(f"run once with internet access so torchvision downloads it into {cache_dir()}")
+    return DatasetNotFoundError(
+        f"{name} not found. Tried:\n" + "".join(f"  - {place}\n" for place in tried)
+        + "To get it, " + "; or ".join(ways) + ".")
+
+
+def _find(name: str, root: str | os.PathLike | None, download: bool | None) -> Path:
+    """The root folder to give torchvision's class for ``name``, downloading if needed and allowed."""
+    cls = dataset_info(name).torchvision_class
+    candidates = [(root, "root argument"), (os.environ.get("CNNBOOK_DATA"), "CNNBOOK_DATA")]
+    candidates += [(folder, "known local copy") for folder in LOCAL_COPIES.get(name, [])]
+    candidates.append((cache_dir(), "cache"))
+    tried = []
+    for folder, why in candidates:
+        if folder:
+            found = _root_in(Path(folder).expanduser(), cls)
+            if found:
+                return found
+            tried.append(f"{folder} ({why})")
+    if download is False:
+        tried.append("no download (download=False)")
+        raise _not_found(name, tried)
+    try:
+        cls(str(cache_dir()), train=True, download=True)
+    except (RuntimeError, OSError) as error:   # URLError is an OSError
+        tried.append(f"download by torchvision into {cache_dir()}: {' '.join(str(error).split())}")
+        raise _not_found(name, tried) from error
+    return cache_dir()
+
+
+@functools.lru_cache(maxsize=8)
+def _read(name: str, root: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    dataset = dataset_info(name).torchvision_class(str(root), train=train)
+    images = torch.as_tensor(dataset.data)     # MNIST: (N, H, W) tensor; CIFAR-10: (N, H, W, C) array
+    images = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)
+    return images.contiguous(), torch.as_tensor(dataset.targets, dtype=torch.int64)
+
+
+def load(name: str, train: bool = True, root: str | os.PathLike | None = None,
+         download: bool | None = None, pad: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images as uint8 ``(N, C, H, W)`` and labels as int64 ``(N,)``, on the CPU.
+
+    Looks in ``root``, ``$CNNBOOK_DATA``, the known local copies and the cache,
+    in that order, and reads the first complete copy with torchvision's class.
+
+    ``pad`` adds that many zero pixels on every side (LeNet-5 wants 28x28 digits
+    at 32x32: ``pad=2``). ``download=False`` never downloads; None or True
+    downloads into the cache when no copy is found. Results are cached in the
+    process and shared between calls: do not modify them in place.
+    """
+    if pad < 0:
+        raise ValueError(f"pad must be >= 0, got {pad}")
+    images, labels = _read(name, _find(name, root, download), train)
+    return (F.pad(images, (pad,) * 4) if pad else images), labels
+
+
+def _standardise(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    return (images.float() / 255 - mean) / std
+
+
+def _channel_stat(values: float | Sequence[float], device: torch.device) -> torch.Tensor:
+    return torch.as_tensor(values, dtype=torch.float32, device=device).reshape(-1, 1, 1)
+
+
+def normalize(images: torch.Tensor, name: str) -> torch.Tensor:
+    """uint8 images as float, standardised with the dataset's mean and std, as the loaders yield them."""
+    info = dataset_info(name)
+    return _standardise(images, _channel_stat(info.mean, images.device), _channel_stat(info.std, images.device))
+
+
+def denormalize(images: torch.Tensor, name: str) -> torch.Tensor:
+    """Undo ``normalize``: floats in [0, 1], ready for ``plt.imshow`` after ``.permute(1, 2, 0)``."""
+    info = dataset_info(name)
+    mean, std = _channel_stat(info.mean, images.device), _channel_stat(info.std, images.device)
+    return (images * std + mean).clamp(0, 1)
+
+
+def _crop_and_flip(images: torch.Tensor, padding: int, shifts: torch.Tensor, flips: torch.Tensor) -> torch.Tensor:
+    """Crop each image from a zero-padded copy at its own ``shifts`` (rows, cols) offset,
+    mirrored where ``flips`` is True: a single gather over the batch."""
+    n, c, h, w = images.shape
+    padded = F.pad(images, (padding,) * 4)
+    arange = functools.partial(torch.arange, device=images.device)
+    rows = shifts[:, :1] + arange(h)                                              # (N, H)
+    cols = shifts[:, 1:] + torch.where(flips[:, None], arange(w).flip(0), arange(w))  # (N, W)
+    return padded[arange(n)[:, None, None, None], arange(c)[None, :, None, None],
+                  rows[:, None, :, None], cols[:, None, None, :]]
+
+
+class DeviceLoader:
+    """Batches ``(images, labels)`` of a dataset held entirely on ``device``.
+
+    Each pass shuffles with a generator seeded from ``seed`` and the epoch
+    counter, so one seed gives the same batches on every device and each
+    epoch a new order. With ``augment``, each image is randomly shifted by up
+    to ``crop_padding`` pixels (a random crop of the zero-padded image) and,
+    with ``flip``, mirrored with probability ``flip_probability`` (0.5).
+    Batches come as floats standardised with ``mean`` and ``std``.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, *,
+                 device: torch.device | str | None = None, shuffle: bool = False, augment: bool = False,
+                 crop_padding: int = 0, flip: bool = False, mean: float | Sequence[float],
+                 std: float | Sequence[float], seed: int = 0, drop_last: bool = False,
+                 dataset_name: str | None = None):
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise TypeError(f"images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        if batch_size < 1 or crop_padding < 0:
+            raise ValueError(f"need batch_size >= 1 and crop_padding >= 0, got {batch_size}, {crop_padding}")
+        self.device = default_device() if device is None else torch.device(device)
+        self.images, self.labels = images.to(self.device), labels.to(self.device, torch.int64)
+        self.mean, self.std = _channel_stat(mean, self.device), _channel_stat(std, self.device)
+        self.batch_size, self.shuffle, self.augment, self.drop_last = batch_size, shuffle, augment, drop_last
+        self.crop_padding, self.flip_probability = crop_padding, 0.5 if flip else 0.0
+        self.seed, self.epoch, self.dataset_name = seed, 0, dataset_name
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next pass the one of ``epoch`` (a resumed run replays the same order)."""
+        self.epoch = epoch
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.images)
+
+    def __len__(self) -> int:
+        whole, rest = divmod(self.num_samples, self.batch_size)
+        return whole + (1 if rest and not self.drop_last else 0)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        # All randomness of the epoch is drawn at once on the CPU, so it does not depend on the device.
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        self.epoch += 1
+        n = self.num_samples
+        order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
+        order = order.to(self.device)
+        if self.augment:
+            shifts = torch.randint(0, 2 * self.crop_padding + 1, (n, 2), generator=generator).to(self.device)
+            flips = (torch.rand(n, generator=generator) < self.flip_probability).to(self.device)
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            batch = slice(start, start + self.batch_size)
+            index = order[batch]
+            images = self.images[index]
+            if self.augment:
+                images = _crop_and_flip(images, self.crop_padding, shifts[batch], flips[batch])
+            yield _standardise(images, self.mean, self.std), self.labels[index]
+
+
+def loaders(name: str, batch_size: int = 256, *, device: torch.device | str | None = None,
+            augment: bool = True, root: str | os.PathLike | None = None, pad: int = 0, seed: int = 0,
+            quick: bool | None = None) -> tuple[DeviceLoader, DeviceLoader]:
+    """Train and test loaders for dataset ``name`` on ``device`` (default: the best available).
+
+    The train loader shuffles and, with ``augment``, applies the dataset's
+    crop and flip; the test loader does neither. In quick mode (``quick``, or
+    ``CNNBOOK_QUICK`` when None) only the first QUICK_TRAIN / QUICK_TEST
+    images are used.
+    """
+    info = dataset_info(name)
+    quick = quick_mode() if quick is None else quick
+    made = []
+    for train, quick_size in ((True, QUICK_TRAIN), (False, QUICK_TEST)):
+        images, labels = load(name, train=train, root=root, pad=pad)
+        if quick:
+            images, labels = images[:quick_size], labels[:quick_size]
+        made.append(DeviceLoader(images, labels, batch_size, device=device, shuffle=train,
+                                 augment=augment and train, crop_padding=info.crop_padding, flip=info.flip,
+                                 mean=info.mean, std=info.std, seed=seed, dataset_name=name))
+    return made[0], made[1]
