@@ -21,15 +21,22 @@ book: $(STAMP)
 
 ## test: unit tests, nbval of every chapter in quick mode, text twins, website build
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	CNNBOOK_QUICK=1 $(BIN)/python -m pytest tests chapters --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/sanitize.cfg
 
 ## lab: open the book in JupyterLab
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
 
 ## execute: run every chapter in full mode and save it with its outputs (for authors)
+CHAPTERS ?= $(wildcard chapters/*.ipynb)
 execute: $(STAMP)
-	$(BIN)/python -m cnnbook.book execute $(CHAPTERS)
+	for notebook in $(CHAPTERS); do \
+		$(BIN)/jupytext --sync $$notebook && \
+		$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=1200 $$notebook && \
+		$(BIN)/jupytext --sync $$notebook || exit 1; \
+	done
 
 ## benchmark: the trainer's speed against a plain PyTorch loop
 benchmark: $(STAMP)
