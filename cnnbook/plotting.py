@@ -41,7 +41,7 @@ def show_images(images: torch.Tensor, labels: Sequence[str] | None = None, ncols
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, range(n)):
-        image = images[i].permute(1, 2, 0).clamp(0, 1)
+        image = images[i].permute(1, 2, 0).clamp(0, 1).numpy()
         ax.imshow(image.squeeze(-1) if image.shape[-1] == 1 else image, cmap=cmap)
         if labels is not None:
             ax.set_title(labels[i], fontsize="small")

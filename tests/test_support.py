@@ -64,3 +64,13 @@ def test_checker_feedback_and_errors():
     assert "not yet" in str(crashed) and "&#10008;" in crashed._repr_html_()
     with pytest.raises(ValueError, match="ch1.conv-params"):
         exercises.check("ch1.nope", 1)
+
+
+def test_show_images_grid():
+    from cnnbook.plotting import show_images
+    images = torch.arange(5 * 3 * 4 * 4, dtype=torch.uint8).reshape(5, 3, 4, 4)
+    figure = show_images(images, labels=list("abcde"), ncols=3)
+    titled = [ax for ax in figure.axes if ax.get_title()]
+    assert len(figure.axes) == 6 and [ax.get_title() for ax in titled] == list("abcde")
+    shown = titled[1].images[0].get_array()
+    assert shown.shape == (4, 4, 3) and abs(float(shown[0, 0, 0]) - 48 / 255) < 1e-6

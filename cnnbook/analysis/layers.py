@@ -33,7 +33,7 @@ class LayerRow:
     activation_bytes: int      # bytes of the output per image
 
 
-@dataclass
+@dataclass(repr=False)
 class Summary:
     """The table ``summary`` returns: ``rows`` plus the totals of the model."""
 
@@ -73,6 +73,9 @@ class Summary:
         size = "x".join(map(str, self.input_size))
         return (f"Input {size}: {self.total_params:,} parameters ({self.trainable_params:,} trainable), "
                 f"{_macs(self.total_macs)} MACs, {_bytes(self.total_activation_bytes)} of activations per image")
+
+    def __repr__(self) -> str:
+        return str(self)
 
     def __str__(self) -> str:
         head, body, total = self._cells()
