@@ -32,14 +32,12 @@ class Source:
 
 
 def show_source(obj: object) -> Source:
-    """The source of a class, function or method, with the file and line it comes from."""
+    """The source of a class, function or method, headed by its qualified name."""
     target = inspect.unwrap(obj)
     try:
-        lines, start = inspect.getsourcelines(target)
-        path = inspect.getsourcefile(target)
+        text = inspect.getsource(target)
     except (TypeError, OSError) as error:
         raise TypeError(f"cannot show the source of {obj!r}: pass a class, function or method "
                         f"defined in Python code ({error})") from None
-    module = inspect.getmodule(target)
-    where = f"{module.__name__ if module else path}, line {start}"
-    return Source(textwrap.dedent("".join(lines)).rstrip() + "\n", where)
+    where = f"{target.__module__}.{target.__qualname__}"
+    return Source(textwrap.dedent(text).rstrip() + "\n", where)

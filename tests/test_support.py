@@ -32,7 +32,7 @@ def test_cpu_runs_plain_float32():
 
 def test_show_source():
     source = show_source(LeNet)
-    assert str(source).startswith("# cnnbook.models.lenet, line ")
+    assert str(source).startswith("# cnnbook.models.lenet.LeNet\n")
     assert "class LeNet(nn.Module):" in source.text
     assert "<span style=" in source._repr_html_()
     method = show_source(LeNet.forward)
@@ -74,3 +74,17 @@ def test_show_images_grid():
     assert len(figure.axes) == 6 and [ax.get_title() for ax in titled] == list("abcde")
     shown = titled[1].images[0].get_array()
     assert shown.shape == (4, 4, 3) and abs(float(shown[0, 0, 0]) - 48 / 255) < 1e-6
+
+
+def test_chapter1_checkers():
+    assert exercises.check("ch1.dilated-rf", lambda n: 3 ** n)
+    assert not exercises.check("ch1.dilated-rf", lambda n: 2 * n + 1)
+    assert exercises.check("ch1.fc-conv-grid", lambda s: s // 32 - 6)
+    assert not exercises.check("ch1.fc-conv-grid", lambda s: s // 32 - 7)
+    right = [[0, 1, 0, 0], [0, 1, 4, 0], [0, 0, 1, 1], [1, 0, 0, 0]]
+    assert exercises.check("ch1.maxpool-grad", right)
+    wrong = [row[:] for row in right]
+    wrong[1][2] = 1
+    feedback = exercises.check("ch1.maxpool-grad", wrong)
+    assert not feedback and "row 1, column 2" in feedback.message
+    assert "shape" in exercises.check("ch1.maxpool-grad", [[0, 1]]).message

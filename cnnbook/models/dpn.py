@@ -1,0 +1,114 @@
+"""Dual path networks: Chen, Li, Xiao, Jin, Yan and Feng, "Dual path networks", NeurIPS 2017.
+
+A block reads one tensor whose first ``bw`` channels are the residual path and whose
+remaining channels are the dense path. A ResNeXt-style 1x1, grouped 3x3, 1x1 transform
+yields ``bw + inc`` channels: the first ``bw`` are added to the residual path (feature
+re-use), the last ``inc`` are appended to the dense path (new features). The first
+block of a stage projects the input to the new widths (``c1x1_w_s1`` at stride 1,
+``c1x1_w_s2`` at stride 2).
+
+``dpn68`` and ``dpn92`` use timm's module names (those of the authors' MXNet weights),
+so timm's weights load unchanged. Like timm, convolutions are preceded by BN-ReLU
+(eps 1e-3, as in the authors' MXNet code), the last BN is followed by a ReLU, and the
+classifier is a 1x1 convolution. ``small_input=True`` makes the stem stride 1 without max pooling.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from ._registry import register
+from .blocks import checked, init_weights
+
+# stem (channels, kernel); per stage: blocks, 3x3 width, residual width bw, dense increment inc.
+CONFIGS: dict[str, dict[str, tuple[int, ...]]] = {
+    "dpn68": dict(stem=(10, 3), blocks=(3, 4, 12, 3), width=(128, 256, 512, 1024),
+                  bw=(64, 128, 256, 512), inc=(16, 32, 32, 64)),
+    "dpn92": dict(stem=(64, 7), blocks=(3, 4, 20, 3), width=(96, 192, 384, 768),
+                  bw=(256, 512, 1024, 2048), inc=(16, 32, 24, 128)),
+}
+GROUPS = 32
+
+
+def bn_act_conv(in_channels: int, out_channels: int, kernel_size: int = 1, stride: int = 1,
+                groups: int = 1) -> nn.Sequential:
+    """BN-ReLU-conv, the pre-activation unit every layer of a DPN uses."""
+    return nn.Sequential(OrderedDict(
+        bn=nn.BatchNorm2d(in_channels, eps=1e-3), act=nn.ReLU(inplace=True),
+        conv=nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2,
+                       groups=groups, bias=False)))
+
+
+class DualPathBlock(nn.Module):
+    """One block; ``kind`` is ``"proj"`` (first of stage 1), ``"down"`` (first of later stages) or ``"normal"``."""
+
+    def __init__(self, in_channels: int, width: int, bw: int, inc: int, groups: int, kind: str):
+        super().__init__()
+        stride = 2 if kind == "down" else 1
+        projection = bn_act_conv(in_channels, bw + 2 * inc, 1, stride) if kind != "normal" else None
+        self.c1x1_w_s1 = projection if kind == "proj" else None
+        self.c1x1_w_s2 = projection if kind == "down" else None
+        self.c1x1_a = bn_act_conv(in_channels, width)
+        self.c3x3_b = bn_act_conv(width, width, 3, stride, groups)
+        self.c1x1_c = bn_act_conv(width, bw + inc)
+        self.bw = bw
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.c1x1_w_s1 is not None:
+            shortcut = self.c1x1_w_s1(x)
+        elif self.c1x1_w_s2 is not None:
+            shortcut = self.c1x1_w_s2(x)
+        else:
+            shortcut = x
+        out = self.c1x1_c(self.c3x3_b(self.c1x1_a(x)))
+        bw = self.bw
+        return torch.cat([shortcut[:, :bw] + out[:, :bw], shortcut[:, bw:], out[:, bw:]], 1)
+
+
+class DPN(nn.Module):
+    """Stem ``conv1_1``, blocks ``conv{stage}_{block}`` and ``conv5_bn_ac`` in one ``features`` sequence."""
+
+    def __init__(self, stem: tuple[int, int], blocks: tuple[int, ...], width: tuple[int, ...],
+                 bw: tuple[int, ...], inc: tuple[int, ...], num_classes: int = 1000, in_channels: int = 3,
+                 small_input: bool = False):
+        super().__init__()
+        c, k = stem
+        layers = OrderedDict(
+            conv1_1=nn.Sequential(OrderedDict(
+                conv=nn.Conv2d(in_channels, c, k, 1 if small_input else 2, padding=k // 2, bias=False),
+                bn=nn.BatchNorm2d(c, eps=1e-3), act=nn.ReLU(inplace=True))),
+            conv1_pool=nn.Identity() if small_input else nn.MaxPool2d(3, 2, padding=1))
+        self.reduction = 8 if small_input else 32
+        for i in range(len(blocks)):
+            for j in range(blocks[i]):
+                kind = "normal" if j > 0 else "proj" if i == 0 else "down"
+                layers[f"conv{i + 2}_{j + 1}"] = DualPathBlock(c, width[i], bw[i], inc[i], GROUPS, kind)
+                c = bw[i] + 3 * inc[i] if j == 0 else c + inc[i]
+        layers["conv5_bn_ac"] = nn.Sequential(OrderedDict(bn=nn.BatchNorm2d(c, eps=1e-3), act=nn.ReLU()))
+        self.features = nn.Sequential(layers)
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Conv2d(c, num_classes, 1)
+        init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.flatten(self.classifier(self.global_pool(self.features(x))), 1)
+
+
+def dpn(name: str, num_classes: int, in_channels: int, small_input: bool) -> nn.Module:
+    model = DPN(**CONFIGS[name], num_classes=num_classes, in_channels=in_channels, small_input=small_input)
+    return checked(model, name, in_channels, model.reduction, small_input)
+
+
+@register
+def dpn68(num_classes: int = 1000, in_channels: int = 3, small_input: bool = False) -> nn.Module:
+    """DPN-68 (timm-compatible, 12.6M parameters)."""
+    return dpn("dpn68", num_classes, in_channels, small_input)
+
+
+@register
+def dpn92(num_classes: int = 1000, in_channels: int = 3, small_input: bool = False) -> nn.Module:
+    """DPN-92 (timm-compatible, 37.7M parameters)."""
+    return dpn("dpn92", num_classes, in_channels, small_input)
