@@ -3,8 +3,9 @@
 For each entry of tests/zoo_references.py both models are built in this process,
 ours takes the reference's weights, and the two are timed alternately (ours first in
 even rounds, the reference first in odd ones) so that drifts in machine load hit
-both alike. Prints the median time of each, their ratio ours/reference, and the
-median ratio over all models.
+both alike. Prints the median time of each, the ratio ours/reference (the median
+over rounds of the ratio within a round, which cancels slow drifts in load), and
+the median ratio over all models.
 
     python benchmarks/bench_models.py                  # CPU, every model
     python benchmarks/bench_models.py --only resnet50 dpn68 --rounds 20
@@ -70,7 +71,8 @@ def step_time(model: nn.Module, x: torch.Tensor, autocast: contextlib.AbstractCo
     return time.perf_counter() - start
 
 
-def compare(name: str, args: argparse.Namespace, device: torch.device) -> tuple[float, float]:
+def compare(name: str, args: argparse.Namespace, device: torch.device) -> tuple[float, float, float]:
+    """Median step times of ours and of the reference, and the median of their per-round ratio."""
     ours, ref = pair(name, device, args.gpu)
     size = REFERENCES[name][2]
     if args.size:
@@ -86,7 +88,8 @@ def compare(name: str, args: argparse.Namespace, device: torch.device) -> tuple[
             t = step_time(model, x, autocast)
             if r >= args.warmup:
                 times[key].append(t)
-    return statistics.median(times["ours"]), statistics.median(times["ref"])
+    ratio = statistics.median(o / r for o, r in zip(times["ours"], times["ref"]))
+    return statistics.median(times["ours"]), statistics.median(times["ref"]), ratio
 
 
 def resnet50_throughput(device: torch.device, batch: int, steps: int) -> None:
@@ -134,11 +137,11 @@ def main() -> None:
         library, ref_name, size, _ = REFERENCES[name]
         side = max(args.size, size[1]) if args.size else size[1]
         try:
-            ours_t, ref_t = compare(name, args, device)
+            ours_t, ref_t, ratio = compare(name, args, device)
         except Exception as error:  # a model the other families have not added yet, a missing library
             print(f"{name:22s} skipped: {type(error).__name__}: {error}")
             continue
-        ratios.append(ours_t / ref_t)
+        ratios.append(ratio)
         print(f"{name:22s} {library + ':' + ref_name:28s} {f'{size[0]}x{side}x{side}':>11s} "
               f"{ours_t * 1e3:9.2f} {ref_t * 1e3:9.2f} {ratios[-1]:6.3f}")
     if ratios:

@@ -27,7 +27,7 @@ from ._registry import register
 from .blocks import BasicBlock, Bottleneck, checked, init_weights
 from .stochastic_depth import linear_survival
 
-# Blocks per stage: the paper's Table 1 and, for CIFAR, n = (depth - 2) / 6 per stage.
+# Block type and blocks per stage of the ImageNet networks (the paper's Table 1).
 LAYERS: dict[int, tuple[type[nn.Module], list[int]]] = {
     18: (BasicBlock, [2, 2, 2, 2]),
     34: (BasicBlock, [3, 4, 6, 3]),
