@@ -145,3 +145,13 @@ def test_history_save_load_and_plot(tmp_path):
     assert again == history
     figure = again.plot()
     assert len(figure.axes) == 2 and len(figure.axes[1].lines) == 2
+
+
+def test_compiled_training_updates_the_model():
+    model = tiny_model()
+    before = [p.detach().clone() for p in model.parameters()]
+    _, compiled = run(epochs=2, compile=True, model=model, lr=0.1)
+    _, eager = run(epochs=2, lr=0.1)
+    assert len(compiled.epochs) == 2
+    assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert compiled.final["train_loss"] == pytest.approx(eager.final["train_loss"], rel=1e-3)
