@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
     source = out / "book"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", "_build", ".git", "*.pt"))
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", "_build", ".git", ".pytest_cache", "*.pt"))
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run([str(jupyter_book), "build", "--warningiserror", "--keep-going", str(source)],
                             capture_output=True, text=True, timeout=900)
