@@ -75,6 +75,16 @@ def make_shortcut(kind: str, in_channels: int, out_channels: int, stride: int) -
     return nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
 
 
+def merge(block: nn.Module, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The end of a post-activation block: relu(drop(branch) + shortcut), or relu(branch) for a plain block."""
+    if not block.residual:
+        return block.relu(out)
+    identity = x if block.downsample is None else block.downsample(x)
+    out = block.drop(out)
+    out += identity
+    return block.relu(out)
+
+
 class BasicBlock(nn.Module):
     """Two 3x3 convolutions, relu(F(x) + x) (the paper's Fig. 2, left).
 
@@ -98,13 +108,7 @@ class BasicBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        if not self.residual:
-            return self.relu(out)
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.drop(out)
-        out += identity
-        return self.relu(out)
+        return merge(self, self.bn2(self.conv2(out)), x)
 
 
 class Bottleneck(nn.Module):
@@ -139,13 +143,7 @@ class Bottleneck(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        if not self.residual:
-            return self.relu(out)
-        identity = x if self.downsample is None else self.downsample(x)
-        out = self.drop(out)
-        out += identity
-        return self.relu(out)
+        return merge(self, self.bn3(self.conv3(out)), x)
 
 
 def preact_shortcut(in_channels: int, out_channels: int, stride: int) -> nn.Module | None:
