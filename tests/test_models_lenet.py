@@ -3,7 +3,6 @@
 import pytest
 import torch
 import torch.fx
-from torch import nn
 
 from cnnbook import models
 from cnnbook.models.lenet import C3_TABLE

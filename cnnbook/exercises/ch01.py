@@ -1,85 +1,13 @@
-"""Checkers for the chapters' exercises.
-
-In a chapter, ``check("ch1.output-size", my_function)`` runs the checker of that
-exercise on the reader's answer and shows feedback. A checker computes the right
-answer from the library (a real layer, a real model), so it never disagrees with
-what the book's code does.
-"""
+"""Checkers for chapter 1: convolutions from first principles."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from html import escape
 from typing import Any, Callable
 
 import torch
 from torch import nn
 
-Checker = Callable[[Any], tuple[bool, str]]
-_CHECKERS: dict[str, Checker] = {}
-
-
-@dataclass(repr=False)
-class Feedback:
-    """The verdict on one answer; true when correct."""
-
-    exercise: str
-    correct: bool
-    message: str
-
-    def __bool__(self) -> bool:
-        return self.correct
-
-    def __str__(self) -> str:
-        return f"[{'correct' if self.correct else 'not yet'}] {self.exercise}: {self.message}"
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        color, mark = ("#1a7f37", "&#10004;") if self.correct else ("#b35900", "&#10008;")
-        return (f'<div style="border-left:4px solid {color};padding:4px 8px">'
-                f'<b style="color:{color}">{mark} {escape(self.exercise)}</b>: {escape(self.message)}</div>')
-
-
-def checker(exercise: str) -> Callable[[Checker], Checker]:
-    """Register a function ``answer -> (correct, message)`` as the checker of ``exercise``."""
-    def register(function: Checker) -> Checker:
-        _CHECKERS[exercise] = function
-        return function
-    return register
-
-
-def exercises() -> list[str]:
-    """The ids of all exercises that have a checker."""
-    return sorted(_CHECKERS)
-
-
-def check(exercise: str, answer: Any) -> Feedback:
-    """Check ``answer`` to ``exercise``; an exception inside the answer counts as wrong."""
-    if exercise not in _CHECKERS:
-        chapter = exercise.split(".")[0]
-        known = [e for e in _CHECKERS if e.startswith(chapter + ".")] or exercises()
-        raise ValueError(f"no exercise {exercise!r}; checkable exercises: {', '.join(known)}")
-    try:
-        correct, message = _CHECKERS[exercise](answer)
-    except Exception as error:  # the reader's code failed: that is feedback, not a crash
-        correct, message = False, f"your answer raised {type(error).__name__}: {error}"
-    return Feedback(exercise, correct, message)
-
-
-def _count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def _expect_number(answer: Any, expected: int, hint: str) -> tuple[bool, str]:
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return False, f"expected a number, got {type(answer).__name__}"
-    if answer == expected:
-        return True, f"{expected:,} is right."
-    return False, f"{answer:,} is not it. {hint}"
-
-
-# Chapter 1: convolutions from first principles
+from ._core import parameter_count, expect_number, checker
 
 @checker("ch1.output-size")
 def _output_size(function: Callable[..., int]) -> tuple[bool, str]:
@@ -98,8 +26,8 @@ def _output_size(function: Callable[..., int]) -> tuple[bool, str]:
 @checker("ch1.conv-params")
 def _conv_params(answer: int) -> tuple[bool, str]:
     """Parameters of 10 filters of 5x5 on a 32x32x3 input, biases included."""
-    expected = _count(nn.Conv2d(3, 10, 5))
-    return _expect_number(answer, expected, "Each filter spans all 3 input channels and has one bias.")
+    expected = parameter_count(nn.Conv2d(3, 10, 5))
+    return expect_number(answer, expected, "Each filter spans all 3 input channels and has one bias.")
 
 
 @checker("ch1.stacked-rf")
@@ -147,7 +75,7 @@ def _dilated_receptive_field(function: Callable[[int], int]) -> tuple[bool, str]
 @checker("ch1.fc-conv-grid")
 def _fc_conv_grid(function: Callable[[int], int]) -> tuple[bool, str]:
     """``function(size)``: side of the score grid of VGG-16 with its FC layers turned into convolutions."""
-    from .models import create
+    from ..models import create
     # The real VGG-16 layers at 1/64 of the width (the sizes do not depend on it), moved
     # to the meta device: shapes only, nothing is computed.
     vgg = create("vgg16", width=1 / 64)
@@ -187,32 +115,3 @@ def _maxpool_gradient(answer: Any) -> tuple[bool, str]:
     return True, f"right: the 8 wins {int(truth.max())} overlapping windows and gets a gradient of {int(truth.max())}."
 
 
-# Chapter 2: LeNet-5
-
-@checker("ch2.full-c3-params")
-def _full_c3_params(answer: int) -> tuple[bool, str]:
-    """Parameters of C3 if every map saw all 6 S2 maps."""
-    expected = _count(nn.Conv2d(6, 16, 5))
-    return _expect_number(answer, expected, "16 maps, each with 6x5x5 weights and a bias.")
-
-
-@checker("ch2.c1-connections")
-def _c1_connections(answer: int) -> tuple[bool, str]:
-    """Connections of C1: every output unit has 5x5 inputs plus a bias."""
-    c1 = nn.Conv2d(1, 6, 5)
-    outputs = c1(torch.zeros(1, 1, 32, 32)).numel()
-    expected = outputs * (5 * 5 + 1)
-    return _expect_number(answer, expected, f"C1 has {outputs:,} output units; how many inputs has each?")
-
-
-@checker("ch2.lenet-32")
-def _lenet_for_32(build: Callable[[], nn.Module]) -> tuple[bool, str]:
-    """``build()`` returns a modern LeNet for 32x32 inputs without padding in C1."""
-    model = build()
-    logits = model(torch.zeros(2, 1, 32, 32))
-    if tuple(logits.shape) != (2, 10):
-        return False, f"the output has shape {tuple(logits.shape)}, expected (2, 10)"
-    first = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
-    if first.padding != (0, 0):
-        return False, "the first convolution should not pad: the 32x32 input already has the border."
-    return True, f"it runs on 32x32 images and has {_count(model):,} parameters."

@@ -1,0 +1,13 @@
+"""Checkers for the chapters' exercises.
+
+In a chapter, ``check("ch1.output-size", my_function)`` runs the checker of that
+exercise on the reader's answer and shows feedback. A checker computes the right
+answer from the library (a real layer, a real model), so it never disagrees with
+what the book's code does. Each chapter's checkers live in their own module
+(``ch01``, ``ch02``, ...), registered on import.
+"""
+
+from ._core import Checker, Feedback, check, checker, exercises
+from . import ch01, ch02  # noqa: F401  (registers the checkers)
+
+__all__ = ["Checker", "Feedback", "check", "checker", "exercises"]
