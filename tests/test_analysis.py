@@ -11,7 +11,7 @@ import torchvision
 from torch import nn
 from torch.nn import functional as F
 
-from cnnbook.analysis import LayerRow, Summary, conv_output_fits, conv_output_size, summary
+from cnnbook.analysis import LayerRow, Summary, conv_output_fits, conv_output_size, receptive_field, summary
 from cnnbook.models import create
 
 
@@ -197,8 +197,38 @@ def test_records(lenet5_table: Summary):
     records = lenet5_table.to_records()
     assert len(records) == len(lenet5_table.rows)
     assert records[0] == {"name": "features.c1", "type": "Conv2d", "output_shape": (6, 28, 28),
-                          "params": 156, "macs": 117_600, "activation_bytes": 6 * 28 * 28 * 4}
+                          "params": 156, "macs": 117_600, "activation_bytes": 6 * 28 * 28 * 4,
+                          "receptive_field": (5, 5), "sees_whole_image": False}
     assert LayerRow(**records[4]) == lenet5_table.row("features.c3")
+
+
+def test_receptive_field_column_follows_the_analysis():
+    model = create("resnet18")
+    table = summary(model, (3, 64, 64), depth=2)
+    fields = receptive_field(model, (3, 64, 64))
+    assert table.row("conv1").receptive_field == (7, 7)
+    assert table.row("maxpool").receptive_field == (11, 11)
+    assert table.row("layer1.0").receptive_field == fields.module_output("layer1.0").size == (27, 27)
+    assert table.row("layer4.1").receptive_field == fields.size == (435, 435)
+    assert table.row("fc").sees_whole_image and "image" in str(table).splitlines()[-4]
+
+
+def test_receptive_field_of_each_call_of_a_shared_module():
+    table = summary(create("resnet18"), (3, 64, 64))
+    relus = [r.receptive_field for r in table.rows if r.name == "layer1.0.relu"]
+    assert relus == [(19, 19), (27, 27)]   # after conv1 of the block, then after the sum
+
+
+class _DataDependent(nn.Module):
+    def forward(self, x):
+        return x if x.sum() > 0 else -x
+
+
+def test_receptive_field_column_says_why_it_is_empty():
+    table = summary(nn.Sequential(nn.Conv2d(1, 2, 3), _DataDependent()), (1, 8, 8))
+    assert all(r.receptive_field is None for r in table.rows)
+    assert "Receptive fields not computed" in str(table)
+    assert summary(nn.Conv2d(1, 2, 3), (1, 8, 8), receptive_fields=False).rows[0].receptive_field is None
 
 
 # ------------------------------------------------------------------ output sizes

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Iterator
 
 import torch
 from torch import nn
+
+from ..models._input import default_input_size
+from .receptive_field import ReceptiveField, UnsupportedLayerError, receptive_field
 
 __all__ = ["LayerRow", "Summary", "summary", "conv_output_size", "conv_output_fits"]
 
@@ -31,6 +34,8 @@ class LayerRow:
     params: int                # parameters of the module and its children
     macs: int                  # multiply-accumulates per image
     activation_bytes: int      # bytes of the output per image
+    receptive_field: tuple[int, ...] | None = None   # input pixels a unit sees, per axis; None if unknown
+    sees_whole_image: bool = False                   # after global pooling: every unit sees all of it
 
 
 @dataclass(repr=False)
@@ -41,6 +46,7 @@ class Summary:
     input_size: tuple[int, ...]
     total_params: int          # every parameter of the model, counted once
     trainable_params: int
+    receptive_field_note: str = ""   # why the receptive-field column is empty, when it is
 
     @property
     def total_macs(self) -> int:
@@ -62,17 +68,18 @@ class Summary:
         return [asdict(r) for r in self.rows]
 
     def _cells(self) -> tuple[list[str], list[list[str]], list[str]]:
-        head = ["Layer", "Type", "Output shape", "Params", "MACs", "Memory"]
+        head = ["Layer", "Type", "Output shape", "Params", "MACs", "Memory", "RF"]
         body = [[r.name, r.type, _shape(r.output_shape), f"{r.params:,}", f"{r.macs:,}",
-                 _bytes(r.activation_bytes)] for r in self.rows]
+                 _bytes(r.activation_bytes), _field(r)] for r in self.rows]
         total = ["Total", "", "", f"{self.total_params:,}", f"{self.total_macs:,}",
-                 _bytes(self.total_activation_bytes)]
+                 _bytes(self.total_activation_bytes), ""]
         return head, body, total
 
     def _footnote(self) -> str:
         size = "x".join(map(str, self.input_size))
         return (f"Input {size}: {self.total_params:,} parameters ({self.trainable_params:,} trainable), "
-                f"{_macs(self.total_macs)} MACs, {_bytes(self.total_activation_bytes)} of activations per image")
+                f"{_macs(self.total_macs)} MACs, {_bytes(self.total_activation_bytes)} of activations per image. "
+                + (self.receptive_field_note or "RF: the receptive field of a unit of the output, in input pixels."))
 
     def __repr__(self) -> str:
         return str(self)
@@ -102,7 +109,7 @@ class Summary:
 
 def summary(model: nn.Module, input_size: tuple[int, int, int] | None = None, *,
             depth: int | None = None, device: torch.device | str | None = None,
-            dtype: torch.dtype = torch.float32) -> Summary:
+            dtype: torch.dtype = torch.float32, receptive_fields: bool = True) -> Summary:
     """Run one zero image of size ``input_size`` = (C, H, W) through ``model`` and tabulate its layers.
 
     By default every leaf module gets a row per call, in execution order. With
@@ -110,9 +117,11 @@ def summary(model: nn.Module, input_size: tuple[int, int, int] | None = None, *,
     ancestor at depth ``k``. MACs are counted for convolutions and linear layers;
     a module with a method ``macs(inputs, output) -> int`` counts its own (and
     its children are not looked at). The model is not moved: ``device`` defaults
-    to the device of its parameters.
+    to the device of its parameters. With ``receptive_fields`` (the default) the
+    table has the receptive field of each row's output (``analysis.receptive_field``;
+    left empty, with the reason in the footnote, for a model fx cannot trace).
     """
-    input_size = _default_input_size(model) if input_size is None else tuple(input_size)
+    input_size = default_input_size(model) if input_size is None else tuple(input_size)
     if depth is not None and depth < 0:
         raise ValueError(f"depth must be 0 or more, got {depth}.")
     if device is None:
@@ -155,18 +164,31 @@ def summary(model: nn.Module, input_size: tuple[int, int, int] | None = None, *,
             h.remove()
         for m, training in modes.items():
             m.training = training
-    return Summary(rows, input_size, _count(model.parameters()),
-                   _count(p for p in model.parameters() if p.requires_grad))
+    table = Summary(rows, input_size, _count(model.parameters()),
+                    _count(p for p in model.parameters() if p.requires_grad))
+    return _with_receptive_fields(table, model) if receptive_fields else table
 
 
-def _default_input_size(model: nn.Module) -> tuple[int, int, int]:
-    spec = getattr(model, "input_spec", None)
-    if spec is not None and spec.size:
-        return (spec.channels, *spec.size)
-    if spec is not None and spec.min_size:
-        return (spec.channels, spec.min_size, spec.min_size)
-    raise ValueError(f"{type(model).__name__} does not say which input it expects: "
-                     "pass input_size=(C, H, W), e.g. summary(model, (3, 224, 224)).")
+def _with_receptive_fields(table: Summary, model: nn.Module) -> Summary:
+    """``table`` with each row's receptive field: the field of the output of that call of the module."""
+    try:
+        fields = receptive_field(model, table.input_size)
+    except (UnsupportedLayerError, torch.fx.proxy.TraceError) as error:
+        return replace(table, receptive_field_note=f"Receptive fields not computed: {error}")
+    calls: dict[str, int] = {}
+    rows = []
+    for row in table.rows:
+        call = calls[row.name] = calls.get(row.name, -1) + 1
+        rf = _module_field(fields, row.name, call)
+        rows.append(row if rf is None else replace(row, receptive_field=rf.size, sees_whole_image=rf.global_))
+    return replace(table, rows=rows)
+
+
+def _module_field(fields: ReceptiveField, name: str, call: int):
+    if not name:
+        return fields.layers[-1]
+    calls = fields.module_outputs.get(name, [])
+    return fields.module_output(name, call) if call < len(calls) else None
 
 
 def _is_opaque(module: nn.Module) -> bool:
@@ -216,6 +238,12 @@ def _count(params) -> int:
 
 def _shape(shape: tuple) -> str:
     return str(shape) if not shape or not isinstance(shape[0], tuple) else ", ".join(map(str, shape))
+
+
+def _field(row: LayerRow) -> str:
+    if row.sees_whole_image:
+        return "image"
+    return "" if row.receptive_field is None else "x".join(map(str, row.receptive_field))
 
 
 def _macs(n: int) -> str:

@@ -23,6 +23,7 @@ pooling (or flattening) a unit sees the whole image.
 
 from __future__ import annotations
 
+import difflib
 import html
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
-from .layers import _default_input_size
+from ..models._input import default_input_size
 
 __all__ = ["RFRow", "ReceptiveField", "UnsupportedLayerError", "receptive_field"]
 
@@ -64,6 +65,7 @@ class ReceptiveField:
     input_size: tuple[int, ...]
     misaligned: list[tuple[str, str]] = field(default_factory=list)   # (node name, what differs)
     sees_whole_image: bool = False   # the model's output is computed after global pooling
+    module_outputs: dict[str, list[str]] = field(default_factory=dict)  # module -> row name of each call's output
 
     @property
     def last_spatial(self) -> RFRow:
@@ -87,12 +89,28 @@ class ReceptiveField:
         return self.last_spatial.padding
 
     def layer(self, name: str) -> RFRow:
-        """The row of the node called ``name``, or else of the first call of the module called ``name``."""
-        for key in ("name", "target"):
-            for row in self.layers:
-                if getattr(row, key) == name:
-                    return row
+        """The row of the node called ``name``, or else the output of the module called ``name``.
+
+        A module is any submodule, a block as well as a convolution: its row is the
+        last node computed inside its first call (see ``module_output``).
+        """
+        for row in self.layers:
+            if row.name == name:
+                return row
+        if name in self.module_outputs:
+            return self.module_output(name)
         raise KeyError(f"no layer named {name!r}; the layers are: {', '.join(r.name for r in self.layers)}")
+
+    def module_output(self, module: str, call: int = 0) -> RFRow:
+        """The row of the output of call number ``call`` (from 0) of the submodule called ``module``."""
+        calls = self.module_outputs.get(module)
+        if not calls:
+            close = difflib.get_close_matches(module, self.module_outputs, n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(f"no module {module!r} computes a tensor in this model.{hint}")
+        if not 0 <= call < len(calls):
+            raise ValueError(f"module {module!r} is called {len(calls)} time(s); call must be from 0 to {len(calls) - 1}")
+        return next(row for row in self.layers if row.name == calls[call])
 
     def rectangle(self, unit: tuple[int, ...], layer: str | None = None) -> tuple[tuple[int, int], ...]:
         """The input pixels ``((top, bottom), (left, right))``, inclusive, seen by unit (row, col) of ``layer``.
@@ -180,14 +198,15 @@ def receptive_field(model: nn.Module, input_size: tuple[int, ...] | None = None,
     ``UnsupportedLayerError``, naming the layer, for a layer that moves pixels in
     a way the method cannot express (upsampling, transposed convolutions...).
     """
-    input_size = _default_input_size(model) if input_size is None else tuple(input_size)
+    input_size = default_input_size(model) if input_size is None else tuple(input_size)
     image = tuple(input_size[1:])
     modes = {m: m.training for m in model.modules()}
     try:
         model.eval()   # trace the inference graph (no auxiliary heads, no random depth)
         graph_module = fx.symbolic_trace(model)
         with torch.no_grad():
-            ShapeProp(graph_module).propagate(torch.zeros(1, *input_size))
+            like = next(model.parameters(), torch.zeros(()))   # same dtype and device as the weights
+            ShapeProp(graph_module).propagate(like.new_zeros(1, *input_size))
     finally:
         for m, training in modes.items():
             m.training = training
@@ -197,6 +216,7 @@ def receptive_field(model: nn.Module, input_size: tuple[int, ...] | None = None,
     rows: list[RFRow] = []
     misaligned: list[tuple[str, str]] = []
     sees_whole_image = False
+    module_outputs: dict[str, dict[int, str]] = {}
     for node in graph_module.graph.nodes:
         inputs = [fields[n] for n in node.all_input_nodes if n in fields]
         if node.op == "output":
@@ -213,7 +233,11 @@ def receptive_field(model: nn.Module, input_size: tuple[int, ...] | None = None,
             out = _layer(node, modules, _union(node, spatial, misaligned), image)
         fields[node] = out
         rows.append(_row(node, modules, out))
-    return ReceptiveField(rows, input_size, misaligned, sees_whole_image)
+        for key in node.meta.get("nn_module_stack", {}):   # "name" or "name@k" for its (k+1)-th call
+            module, _, call = key.partition("@")
+            module_outputs.setdefault(module, {})[int(call or 0)] = node.name   # the last node wins
+    return ReceptiveField(rows, input_size, misaligned, sees_whole_image,
+                          {m: [calls[k] for k in sorted(calls)] for m, calls in module_outputs.items()})
 
 
 def _row(node: fx.Node, modules: dict[str, nn.Module], out: _Field) -> RFRow:

@@ -44,3 +44,14 @@ def expect_input(model: nn.Module, spec: InputSpec) -> nn.Module:
     model.input_spec = spec
     model.register_forward_pre_hook(spec)
     return model
+
+
+def default_input_size(model: nn.Module) -> tuple[int, int, int]:
+    """The (C, H, W) a model says it expects: its exact size, or else its smallest one."""
+    spec = getattr(model, "input_spec", None)
+    if spec is not None and spec.size:
+        return (spec.channels, *spec.size)
+    if spec is not None and spec.min_size:
+        return (spec.channels, spec.min_size, spec.min_size)
+    raise ValueError(f"{type(model).__name__} does not say which input it expects: "
+                     "pass input_size=(C, H, W), e.g. summary(model, (3, 224, 224)).")
