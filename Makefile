@@ -15,12 +15,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
+# The website's scripts (RequireJS, the widget manager, MathJax), pinned, from npm (cnnbook/website.py).
+VENDOR := _vendor/VERSIONS
+$(VENDOR): cnnbook/website.py $(STAMP)
+	$(BIN)/python -m cnnbook.website
+	touch $@
+
 ## book: build the website into _build/html from the committed, executed chapters (offline)
-book: $(STAMP)
+book: $(STAMP) $(VENDOR)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 
 ## test: unit tests, nbval of every chapter in quick mode, text twins, website build
-test: $(STAMP)
+test: $(STAMP) $(VENDOR)
 	CNNBOOK_QUICK=1 $(BIN)/python -m pytest tests chapters --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/sanitize.cfg
 

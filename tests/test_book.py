@@ -1,27 +1,11 @@
 """The website builds without warnings from the committed chapters, with their
-figures and the widgets' saved state in the pages."""
+figures and the widgets' saved state in the pages, and needs no CDN. (The `site`
+fixture, shared with the browser test, is in conftest.py.)"""
 
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    source = out / "book"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", "_build", ".git", ".pytest_cache", "*.pt"))
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run([str(jupyter_book), "build", "--warningiserror", "--keep-going", str(source)],
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    return source / "_build" / "html"
 
 
 def test_every_chapter_has_a_page(site):
@@ -47,3 +31,10 @@ def test_pages_carry_the_widgets_saved_state(site):
         page = (site / "chapters" / f"{notebook.stem}.html").read_text()
         assert "application/vnd.jupyter.widget-state+json" in page
         assert "application/vnd.jupyter.widget-view+json" in page
+
+
+def test_pages_load_no_script_from_a_cdn(site):
+    for page in sorted(site.rglob("*.html")):
+        sources = re.findall(r'<script[^>]+src="([^"]+)"', page.read_text())
+        remote = [s for s in sources if re.match(r"(https?:)?//", s)]
+        assert not remote, f"{page.relative_to(site)} loads {remote}"
