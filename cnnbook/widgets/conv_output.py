@@ -1,19 +1,9 @@
-"""Interactive explorers: thin ipywidgets front ends over ``cnnbook.analysis``.
-
-Each explorer is a small class and is itself a widget (an ``ipywidgets.VBox``): its
-state is the values of its sliders, and what it shows is computed from that state by
-pure functions that tests call without a browser. Figures are matplotlib ``Figure``
-objects (not pyplot's), created once; an update changes their artists in place and
-renders them to PNG in an ``Image`` widget, so a notebook saved with its widget state
-shows the current picture on the website too, where no kernel runs.
-
-``conv_output_explorer`` explores the output size of a convolution; ``conv_output_figure``
-is its static counterpart, small multiples of a few settings.
-"""
+"""The output-size explorer of chapter 1: ``conv_output_explorer`` explores the output
+size of a convolution along one axis; ``conv_output_figure`` is its static counterpart,
+small multiples of a few settings."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -24,78 +14,11 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from .analysis import conv_output_fits, conv_output_size
+from ..analysis import conv_output_fits, conv_output_size
+from ._base import Explorer, png
 
-__all__ = ["Explorer", "check_ranges", "ConvReport", "conv_report", "TapDiagram", "ConvOutputExplorer",
+__all__ = ["ConvReport", "conv_report", "TapDiagram", "ConvOutputExplorer",
            "conv_output_explorer", "conv_output_figure", "CONV_RANGES", "CONV_GALLERY"]
-
-
-# --------------------------------------------------------------------------- the base
-
-class Explorer(widgets.VBox):
-    """Integer sliders from ``controls`` = {name: (label, low, high)}, and an ``update`` hook.
-
-    Subclasses set ``controls``, lay out ``self.children`` and implement ``update``,
-    which is called once at the start and after every change of a slider.
-    """
-
-    controls: dict[str, tuple[str, int, int]] = {}
-
-    def __init__(self, **values: int):
-        super().__init__()
-        check_ranges(self.controls, values)
-        self._holding = False
-        self.sliders = {
-            name: widgets.IntSlider(value=values[name], min=low, max=high, description=label,
-                                    continuous_update=False, style={"description_width": "initial"},
-                                    layout=widgets.Layout(width="230px"))
-            for name, (label, low, high) in self.controls.items()}
-        for slider in self.sliders.values():
-            slider.observe(self._changed, names="value")
-
-    @property
-    def settings(self) -> dict[str, int]:
-        """The current slider values by name."""
-        return {name: slider.value for name, slider in self.sliders.items()}
-
-    def set(self, **values: int) -> None:
-        """Set several sliders at once (one update); out-of-range values raise ValueError."""
-        unknown = set(values) - set(self.controls)
-        if unknown:
-            raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}; "
-                             f"the settings are {', '.join(self.controls)}")
-        check_ranges(self.controls, {**self.settings, **values})
-        self._holding = True
-        try:
-            for name, value in values.items():
-                self.sliders[name].value = value
-        finally:
-            self._holding = False
-        self.update()
-
-    def _changed(self, change) -> None:
-        if not self._holding:
-            self.update()
-
-    def update(self) -> None:
-        raise NotImplementedError
-
-
-def check_ranges(controls: dict[str, tuple[str, int, int]], values: dict[str, int]) -> None:
-    """Raise ValueError naming the valid range of the first value outside its slider's range."""
-    for name, (label, low, high) in controls.items():
-        value = values[name]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-        if not low <= value <= high:
-            raise ValueError(f"{name} must be from {low} to {high} (the range of the {label!r} slider), "
-                             f"got {value}")
-
-
-def _png(figure: Figure, dpi: int) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- output size
@@ -326,7 +249,7 @@ class ConvOutputExplorer(Explorer):
         self.output_text.value = self.output_html(self.report)
         self.message.value = self.message_html(self.report)
         self.diagram.draw(self.report)
-        self.image.value = _png(self.figure, self.dpi)
+        self.image.value = png(self.figure, self.dpi)
 
     @staticmethod
     def output_html(report: ConvReport) -> str:
