@@ -80,3 +80,27 @@ def test_registry():
         models.create("xyz")
     with pytest.raises(ValueError, match="registered twice"):
         models.register(models.lenet.lenet)
+
+
+def test_lenet_with_batch_norm():
+    plain, bn = models.create("lenet"), models.create("lenet", batch_norm=True)
+    assert [n for n, _ in bn.features.named_children()] == ["c1", "bn1", "relu1", "s2", "c3", "bn3", "relu3", "s4"]
+    assert [n for n, _ in bn.classifier.named_children()] == [
+        "flatten", "c5", "bn5", "relu5", "f6", "bn6", "relu6", "output"]
+    assert all(getattr(bn.features, n).bias is None for n in ("c1", "c3"))
+    assert all(getattr(bn.classifier, n).bias is None for n in ("c5", "f6"))
+    assert bn.classifier.output.bias is not None
+    normalised = 6 + 16 + 120 + 84   # one bias less, a scale and a shift more, per channel
+    assert count(bn) == count(plain) + normalised == 61_706 + 226
+    assert isinstance(bn.features.bn3, torch.nn.BatchNorm2d) and isinstance(bn.classifier.bn6, torch.nn.BatchNorm1d)
+    # in training mode a sample's output depends on the rest of its batch; in eval mode it does not
+    torch.manual_seed(0)
+    x = torch.randn(8, 1, 28, 28)
+    other = torch.cat([x[:1], torch.randn(7, 1, 28, 28)])
+    with torch.no_grad():
+        assert not torch.allclose(bn.train()(x)[0], bn(other)[0])
+        bn.eval()
+        torch.testing.assert_close(bn(x)[0], bn(other)[0])
+    assert torch.allclose(torch.fx.symbolic_trace(bn)(x), bn(x))
+    dropped = {f"{layer}.bias" for layer in ("features.c1", "features.c3", "classifier.c5", "classifier.f6")}
+    assert set(plain.state_dict()) - dropped < set(bn.state_dict())   # the same names otherwise

@@ -128,8 +128,32 @@ def lenet5(num_classes: int = 10, in_channels: int = 1) -> LeNet5:
         hint="Pad 28x28 images to 32x32 (cnnbook.data.load(..., pad=2)) or use 'lenet'."))
 
 
+def add_batch_norm(model: LeNet) -> LeNet:
+    """Insert batch normalisation before every ReLU of a modern LeNet, in place.
+
+    C1 and C3 get ``BatchNorm2d`` (``bn1``, ``bn3``), C5 and F6 ``BatchNorm1d``
+    (``bn5``, ``bn6``). The layer before each normalisation loses its bias: the
+    normalisation subtracts the mean anyway, and its learned shift takes the bias's place.
+    """
+    for block_name in ("features", "classifier"):
+        layers: OrderedDict[str, nn.Module] = OrderedDict()
+        for name, layer in getattr(model, block_name).named_children():
+            if isinstance(layer, nn.ReLU):
+                before = next(reversed(layers.values()))
+                before.bias = None
+                norm = nn.BatchNorm2d if isinstance(before, nn.Conv2d) else nn.BatchNorm1d
+                layers[name.replace("relu", "bn")] = norm(before.weight.shape[0])
+            layers[name] = layer
+        setattr(model, block_name, nn.Sequential(layers))
+    return model
+
+
 @register
-def lenet(num_classes: int = 10, in_channels: int = 1, width: int = 1) -> LeNet:
-    """The modern LeNet (ReLU, max pooling) for 28x28 images."""
-    return expect_input(LeNet(num_classes, in_channels, width), InputSpec(
+def lenet(num_classes: int = 10, in_channels: int = 1, width: int = 1, batch_norm: bool = False) -> LeNet:
+    """The modern LeNet (ReLU, max pooling) for 28x28 images; ``batch_norm`` adds
+    batch normalisation before every ReLU (``add_batch_norm``)."""
+    model = LeNet(num_classes, in_channels, width)
+    if batch_norm:
+        add_batch_norm(model)
+    return expect_input(model, InputSpec(
         "lenet", in_channels, size=(28, 28), hint="Resize or crop the images to 28x28."))
