@@ -3,6 +3,11 @@
     python -m cnnbook train --model lenet --dataset fashion-mnist --epochs 15
     python -m cnnbook summary --model lenet5 --depth 2
     python -m cnnbook models
+
+``train`` runs unchanged under torchrun, one process per GPU (or several on CPUs):
+
+    torchrun --nproc_per_node=4 -m cnnbook train --model resnet50 --dataset folder \
+        --data-root /data/imagenet --batch-size 64 --sync-bn
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import sys
 
 import torch
 
-from . import data, models
+from . import data, distributed, models
 from .analysis import summary
 from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, fit
 
@@ -35,8 +40,11 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model on a dataset")
     train.add_argument("--model", required=True, help="a name from `python -m cnnbook models`")
-    train.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS))
+    train.add_argument("--dataset", default="fashion-mnist", choices=sorted(data.DATASETS) + ["folder"],
+                       help="a known dataset, or 'folder': images in --data-root/{train,val}/<class>/")
     train.add_argument("--data-root", help="folder with the dataset (default: $CNNBOOK_DATA, known copies)")
+    train.add_argument("--image-size", type=int, default=224, help="crop size for --dataset folder")
+    train.add_argument("--workers", type=int, help="image-decoding processes for --dataset folder")
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--batch-size", type=int, default=256)
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
@@ -47,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--no-augment", action="store_true")
     train.add_argument("--no-amp", action="store_true", help="no mixed precision on GPU")
     train.add_argument("--compile", action="store_true", help="use torch.compile")
+    train.add_argument("--sync-bn", action="store_true",
+                       help="under torchrun on GPUs: batch-norm statistics over all processes' batches")
     train.add_argument("--pad", type=int, default=0, help="zero-pad images (2 turns 28x28 into 32x32)")
     train.add_argument("--checkpoint", help="checkpoint file, written every epoch; resumes if present")
     train.add_argument("--seed", type=int, default=0)
@@ -75,23 +85,36 @@ def main(argv: list[str] | None = None) -> int:
             model = models.create(args.model, **dict(args.model_args))
             print(summary(model, tuple(args.input_size) if args.input_size else None, depth=args.depth))
         else:
-            info = data.dataset_info(args.dataset)
-            kwargs = dict(num_classes=len(info.classes), in_channels=info.channels) | dict(args.model_args)
-            torch.manual_seed(args.seed)
-            model = models.create(args.model, **kwargs)
-            device = torch.device(args.device) if args.device else None
-            pair = data.loaders(args.dataset, args.batch_size, device=device, augment=not args.no_augment,
-                                root=args.data_root, pad=args.pad, seed=args.seed)
+            device = distributed.setup(args.device)
+            shard = dict(rank=distributed.rank(), world_size=distributed.world_size())
+            if args.dataset == "folder":
+                if not args.data_root:
+                    raise ValueError("--dataset folder needs --data-root, the folder holding train/ and val/")
+                pair = data.folder_loaders(args.data_root, args.batch_size, size=args.image_size,
+                                           augment=not args.no_augment, workers=args.workers, seed=args.seed, **shard)
+                classes, channels = pair[0].dataset.classes, 3
+            else:
+                info = data.dataset_info(args.dataset)
+                pair = data.loaders(args.dataset, args.batch_size, device=device, augment=not args.no_augment,
+                                    root=args.data_root, pad=args.pad, seed=args.seed, **shard)
+                classes, channels = info.classes, info.channels
+            torch.manual_seed(args.seed)   # the same initial weights in every process
+            model = models.create(args.model, **dict(num_classes=len(classes), in_channels=channels)
+                                  | dict(args.model_args))
+            if args.sync_bn and distributed.world_size() > 1:
+                model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
             history = fit(model, pair, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
                           weight_decay=args.weight_decay, schedule=args.schedule,
                           label_smoothing=args.label_smoothing, amp=not args.no_amp,
                           compile=args.compile, checkpoint=args.checkpoint, seed=args.seed,
                           device=device, name=args.model)
-            if args.save_history:
+            if args.save_history and distributed.is_main():
                 history.save(args.save_history)
     except (ValueError, TypeError, FileNotFoundError, TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        distributed.cleanup()
     return 0
 
 

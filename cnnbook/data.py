@@ -1,4 +1,5 @@
-"""Fashion-MNIST, MNIST and CIFAR-10, held as tensors on the training device.
+"""Fashion-MNIST, MNIST and CIFAR-10, held as tensors on the training device; and
+ImageNet-style folders of images, read from disk.
 
 ``load`` reads a dataset through torchvision's own class (``FashionMNIST``,
 ``MNIST``, ``CIFAR10``) and returns uint8 images and int64 labels. It looks,
@@ -11,6 +12,9 @@ raises ``DatasetNotFoundError`` saying where it looked and how to get the files.
 ``DeviceLoader`` moves a whole dataset to the device once and yields shuffled,
 augmented, normalised batches with a few tensor operations per batch, so that
 feeding the network never costs more than a sliver of an epoch.
+
+``folder_loaders`` reads a dataset too large for memory, such as ImageNet, from a
+folder in torchvision's ImageFolder layout, decoding and augmenting in worker processes.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from pathlib import Path
 
 import torch
 from torch.nn import functional as F
-from torchvision import datasets
+from torch.utils.data import DataLoader, DistributedSampler
+from torchvision import datasets, transforms
 
 from .device import default_device
 
@@ -110,7 +115,7 @@ def _copy(source: Path, target: Path) -> None:
     """Copy ``source`` to ``target``, gunzipping a .gz; skipped when ``target`` is newer."""
     if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
         return
-    partial = target.with_name(target.name + ".part")
+    partial = target.with_name(f"{target.name}.{os.getpid()}.part")   # processes may prepare it at once
     with (gzip.open if source.suffix == ".gz" else open)(source, "rb") as src, open(partial, "wb") as dst:
         shutil.copyfileobj(src, dst)
     os.replace(partial, target)
@@ -240,25 +245,35 @@ class DeviceLoader:
     to ``crop_padding`` pixels (a random crop of the zero-padded image) and,
     with ``flip``, mirrored with probability ``flip_probability`` (0.5).
     Batches come as floats standardised with ``mean`` and ``std``.
+
+    With ``world_size`` > 1 (several processes training together, see
+    :mod:`cnnbook.distributed`), the process of rank ``rank`` takes every
+    ``world_size``-th example of each pass, starting at its rank, as PyTorch's
+    DistributedSampler does: the shards are disjoint, and a shuffled (training)
+    pass wraps around to its start so that every process takes the same number
+    of steps.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int, *,
                  device: torch.device | str | None = None, shuffle: bool = False, augment: bool = False,
                  crop_padding: int = 0, flip: bool = False, mean: float | Sequence[float],
                  std: float | Sequence[float], seed: int = 0, drop_last: bool = False,
-                 dataset_name: str | None = None):
+                 dataset_name: str | None = None, rank: int = 0, world_size: int = 1):
         if images.dtype != torch.uint8 or images.dim() != 4:
             raise TypeError(f"images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
         if len(images) != len(labels):
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
         if batch_size < 1 or crop_padding < 0:
             raise ValueError(f"need batch_size >= 1 and crop_padding >= 0, got {batch_size}, {crop_padding}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
         self.device = default_device() if device is None else torch.device(device)
         self.images, self.labels = images.to(self.device), labels.to(self.device, torch.int64)
         self.mean, self.std = _channel_stat(mean, self.device), _channel_stat(std, self.device)
         self.batch_size, self.shuffle, self.augment, self.drop_last = batch_size, shuffle, augment, drop_last
         self.crop_padding, self.flip_probability = crop_padding, 0.5 if flip else 0.0
         self.seed, self.epoch, self.dataset_name = seed, 0, dataset_name
+        self.rank, self.world_size = rank, world_size
 
     def set_epoch(self, epoch: int) -> None:
         """Make the next pass the one of ``epoch`` (a resumed run replays the same order)."""
@@ -266,7 +281,9 @@ class DeviceLoader:
 
     @property
     def num_samples(self) -> int:
-        return len(self.images)
+        """Examples in one pass of this process: its shard, padded for training."""
+        whole, rest = divmod(len(self.images), self.world_size)
+        return whole + (1 if rest and (self.shuffle or self.rank < rest) else 0)
 
     def __len__(self) -> int:
         whole, rest = divmod(self.num_samples, self.batch_size)
@@ -276,12 +293,19 @@ class DeviceLoader:
         # All randomness of the epoch is drawn at once on the CPU, so it does not depend on the device.
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
         self.epoch += 1
-        n = self.num_samples
+        n = len(self.images)
         order = torch.randperm(n, generator=generator) if self.shuffle else torch.arange(n)
+        if self.augment:
+            shifts = torch.randint(0, 2 * self.crop_padding + 1, (n, 2), generator=generator)
+            flips = torch.rand(n, generator=generator) < self.flip_probability
+        if self.world_size > 1:   # this process's shard of the pass (the same order on every process)
+            mine = torch.arange(self.rank, self.num_samples * self.world_size, self.world_size) % n
+            order = order[mine]
+            if self.augment:
+                shifts, flips = shifts[mine], flips[mine]
         order = order.to(self.device)
         if self.augment:
-            shifts = torch.randint(0, 2 * self.crop_padding + 1, (n, 2), generator=generator).to(self.device)
-            flips = (torch.rand(n, generator=generator) < self.flip_probability).to(self.device)
+            shifts, flips = shifts.to(self.device), flips.to(self.device)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             batch = slice(start, start + self.batch_size)
             index = order[batch]
@@ -293,13 +317,13 @@ class DeviceLoader:
 
 def loaders(name: str, batch_size: int = 256, *, device: torch.device | str | None = None,
             augment: bool = True, root: str | os.PathLike | None = None, pad: int = 0, seed: int = 0,
-            quick: bool | None = None) -> tuple[DeviceLoader, DeviceLoader]:
+            quick: bool | None = None, rank: int = 0, world_size: int = 1) -> tuple[DeviceLoader, DeviceLoader]:
     """Train and test loaders for dataset ``name`` on ``device`` (default: the best available).
 
     The train loader shuffles and, with ``augment``, applies the dataset's
     crop and flip; the test loader does neither. In quick mode (``quick``, or
     ``CNNBOOK_QUICK`` when None) only the first QUICK_TRAIN / QUICK_TEST
-    images are used.
+    images are used. ``rank`` and ``world_size`` give each training process its shard.
     """
     info = dataset_info(name)
     quick = quick_mode() if quick is None else quick
@@ -310,5 +334,55 @@ def loaders(name: str, batch_size: int = 256, *, device: torch.device | str | No
             images, labels = images[:quick_size], labels[:quick_size]
         made.append(DeviceLoader(images, labels, batch_size, device=device, shuffle=train,
                                  augment=augment and train, crop_padding=info.crop_padding, flip=info.flip,
-                                 mean=info.mean, std=info.std, seed=seed, dataset_name=name))
+                                 mean=info.mean, std=info.std, seed=seed, dataset_name=name,
+                                 rank=rank, world_size=world_size))
     return made[0], made[1]
+
+
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+class FolderLoader(DataLoader):
+    """A DataLoader whose ``set_epoch`` reshuffles its sampler, as ``fit`` expects of a loader."""
+
+    dataset_name = "folder"
+
+    def set_epoch(self, epoch: int) -> None:
+        if hasattr(self.sampler, "set_epoch"):
+            self.sampler.set_epoch(epoch)
+
+
+def folder_loaders(root: str | os.PathLike, batch_size: int = 256, *, size: int = 224, augment: bool = True,
+                   workers: int | None = None, seed: int = 0, rank: int = 0,
+                   world_size: int = 1) -> tuple[FolderLoader, FolderLoader]:
+    """Train and validation loaders over ``root/train/<class>/<image>`` and
+    ``root/val/<class>/<image>``: torchvision's ImageFolder layout, as ImageNet is
+    usually unpacked.
+
+    ``workers`` processes (default: up to 8) decode the images. Training images
+    get a random resized crop to ``size`` and a random flip (with ``augment``),
+    validation images a resize to 8/7 of ``size`` and a centre crop; both are
+    normalised with ImageNet's mean and std. With ``world_size`` > 1 each process
+    reads its own shard (DistributedSampler for training; every ``world_size``-th
+    image from ``rank`` for validation, so that each image is counted once).
+    """
+    root = Path(root).expanduser()
+    missing = [part for part in ("train", "val") if not (root / part).is_dir()]
+    if missing:
+        raise DatasetNotFoundError(f"{root} has no {' or '.join(missing)} folder; an image-folder dataset needs "
+                                   "root/train/<class>/<image> and root/val/<class>/<image>")
+    normalize = [transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    evaluation = transforms.Compose([transforms.Resize(round(size * 8 / 7)), transforms.CenterCrop(size), *normalize])
+    training = transforms.Compose([transforms.RandomResizedCrop(size), transforms.RandomHorizontalFlip(),
+                                   *normalize]) if augment else evaluation
+    train_set = datasets.ImageFolder(str(root / "train"), training)
+    val_set = datasets.ImageFolder(str(root / "val"), evaluation)
+    if train_set.classes != val_set.classes:
+        raise ValueError(f"{root}: train/ and val/ have different class folders "
+                         f"({len(train_set.classes)} and {len(val_set.classes)})")
+    workers = min(8, os.cpu_count() or 1) if workers is None else workers
+    common = dict(batch_size=batch_size, num_workers=workers, pin_memory=torch.cuda.is_available(),
+                  persistent_workers=workers > 0)
+    sampler = DistributedSampler(train_set, num_replicas=world_size, rank=rank, shuffle=True, seed=seed)
+    return (FolderLoader(train_set, sampler=sampler, **common),
+            FolderLoader(val_set, sampler=range(rank, len(val_set), world_size), **common))

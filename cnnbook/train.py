@@ -4,7 +4,8 @@ One loop, small enough to read: SGD with momentum or AdamW, a one-cycle, cosine 
 constant learning rate, optional label smoothing, mixed precision and channels_last
 on GPU, optional ``torch.compile``, a progress bar and live learning curves, a
 returned :class:`History`, atomic per-epoch checkpoints that resume, Ctrl-C that
-keeps the best weights, and a clear stop when the loss becomes NaN.
+keeps the best weights, and a clear stop when the loss becomes NaN. Under ``torchrun`` the same loop trains
+with DistributedDataParallel (see :mod:`cnnbook.distributed`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import data as datasets
+from . import distributed
 from .device import autocast, default_device, describe, prefers_channels_last
 
 OPTIMIZERS = ("sgd", "adamw")
@@ -78,7 +80,8 @@ class History:
 
 def evaluate(model: nn.Module, loader: Iterable, device: torch.device | None = None,
              amp: bool = True) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of ``model`` over ``loader``."""
+    """Mean cross-entropy loss and accuracy of ``model`` over ``loader`` (over all
+    processes' shards of it, when several processes train)."""
     device = device or next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -93,7 +96,9 @@ def evaluate(model: nn.Module, loader: Iterable, device: torch.device | None = N
             correct += (logits.argmax(1) == labels).sum()
             count += len(labels)
     model.train(was_training)
-    return loss_sum.item() / count, correct.item() / count
+    loss_sum, correct, count = distributed.all_sum(
+        torch.stack([loss_sum, correct.float(), torch.tensor(float(count), device=device)])).tolist()
+    return loss_sum / count, correct / count
 
 
 def make_optimizer(model: nn.Module, name: str, lr: float, weight_decay: float,
@@ -168,7 +173,9 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
     ``data`` is a dataset name (``"fashion-mnist"``, ``"mnist"``, ``"cifar10"``) or a
     ``(train_loader, test_loader)`` pair. ``amp`` and ``channels_last`` take effect on
     CUDA only. With ``checkpoint``, the state after every epoch is written atomically
-    and a later call with the same path resumes from it. In quick mode
+    and a later call with the same path resumes from it. Under torchrun, each process
+    trains on its shard of the data and only rank 0 shows progress, prints and writes
+    the checkpoint; every process returns the same History. In quick mode
     (``CNNBOOK_QUICK=1``) at most two epochs run, on the data subsets.
     """
     if optimizer not in OPTIMIZERS:
@@ -182,8 +189,8 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
     device = torch.device(device) if device is not None else default_device()
     torch.manual_seed(seed)
     if isinstance(data, str):
-        train_loader, test_loader = datasets.loaders(data, batch_size, device=device,
-                                                     augment=augment, seed=seed)
+        train_loader, test_loader = datasets.loaders(data, batch_size, device=device, augment=augment, seed=seed,
+                                                     rank=distributed.rank(), world_size=distributed.world_size())
         dataset_name = data
     else:
         train_loader, test_loader = data
@@ -196,7 +203,8 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
     model.to(device)
     if channels_last if channels_last is not None else prefers_channels_last(device):
         model.to(memory_format=torch.channels_last)
-    step_model = torch.compile(model) if compile else model
+    step_model = distributed.wrap(model, device)
+    step_model = torch.compile(step_model) if compile else step_model
     opt = make_optimizer(model, optimizer, lr, weight_decay, momentum)
     steps_per_epoch = len(train_loader)
     scheduler = make_schedule(opt, schedule, lr, epochs * steps_per_epoch)
@@ -219,11 +227,12 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
         history.epochs = state["history"]
         best_state, best_acc, start = state["best_model"], state["best_acc"], len(history.epochs)
 
-    live = _LiveCurves() if (live_plot if live_plot is not None else _in_notebook()) else None
+    main = distributed.is_main()
+    live = _LiveCurves() if main and (live_plot if live_plot is not None else _in_notebook()) else None
     if live and history.epochs:
         live.update(history)
     bar = tqdm(total=epochs * steps_per_epoch, initial=start * steps_per_epoch,
-               disable=not progress or start == epochs, desc=name, unit="batch",
+               disable=not (progress and main) or start == epochs, desc=name, unit="batch",
                mininterval=0.5, leave=True)
     check_every = max(1, steps_per_epoch // 10)
     try:
@@ -256,16 +265,18 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
                         + (f" The checkpoint {path} still holds the last good epoch." if path else ""))
                 bar.update(1)
             train_seconds = time.perf_counter() - started
+            loss_sum, correct, seen = distributed.all_sum(   # over all processes' shards
+                torch.stack([loss_sum, correct.float(), torch.tensor(float(seen), device=device)])).tolist()
             test_loss, test_acc = evaluate(model, test_loader, device, amp)
-            record = dict(epoch=epoch + 1, train_loss=loss_sum.item() / seen,
-                          train_acc=correct.item() / seen, test_loss=test_loss, test_acc=test_acc,
+            record = dict(epoch=epoch + 1, train_loss=loss_sum / seen,
+                          train_acc=correct / seen, test_loss=test_loss, test_acc=test_acc,
                           lr=opt.param_groups[0]["lr"], seconds=time.perf_counter() - started,
                           images_per_s=seen / train_seconds)
             history.epochs.append(record)
             if test_acc > best_acc:
                 best_acc, best_state = test_acc, copy.deepcopy(model.state_dict())
             bar.set_postfix(loss=f"{record['train_loss']:.3f}", test_acc=f"{test_acc:.4f}")
-            if path:
+            if path and main:
                 _save_atomically(dict(model=model.state_dict(), optimizer=opt.state_dict(),
                                       scheduler=scheduler.state_dict(), rng=torch.get_rng_state(),
                                       history=history.epochs, best_model=best_state,
@@ -285,5 +296,6 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
         bar.close()
     if not history.epochs:
         raise RuntimeError("no epoch ran")
-    print(history.summary_line())
+    if main:
+        print(history.summary_line())
     return history
