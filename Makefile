@@ -44,6 +44,12 @@ execute: $(STAMP)
 		$(BIN)/jupytext --sync $$notebook || exit 1; \
 	done
 
+## student: the student edition (no solutions, exercise cells empty) in _build/student, and its website
+## in _build/student/_build/html; grade students' notebooks with `python -m cnnbook grade NOTEBOOK...`
+student: $(STAMP) $(VENDOR)
+	$(BIN)/python -m cnnbook student _build/student
+	$(BIN)/jupyter-book build --warningiserror --keep-going _build/student
+
 ## benchmark: the trainer's speed against a plain PyTorch loop
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py

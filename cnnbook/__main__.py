@@ -1,8 +1,10 @@
-"""The command line: ``python -m cnnbook train|summary|models``.
+"""The command line: ``python -m cnnbook train|summary|models|student|grade``.
 
     python -m cnnbook train --model lenet --dataset fashion-mnist --epochs 15
     python -m cnnbook summary --model lenet5 --depth 2
     python -m cnnbook models
+    python -m cnnbook student _build/student            # the student edition, for teachers
+    python -m cnnbook grade submissions/*.ipynb         # run and grade students' notebooks
 
 ``train`` runs unchanged under torchrun, one process per GPU (or several on CPUs):
 
@@ -18,7 +20,7 @@ import sys
 
 import torch
 
-from . import data, distributed, models
+from . import classroom, data, distributed, models
 from .analysis import summary
 from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, fit
 
@@ -73,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
                       metavar="KEY=VALUE")
 
     commands.add_parser("models", help="list the model names")
+
+    student = commands.add_parser("student", help="write the student edition: no solutions, exercise cells empty")
+    student.add_argument("folder", help="where to write it (then: jupyter-book build FOLDER)")
+
+    grading = commands.add_parser("grade", help="run students' notebooks and grade their exercises")
+    grading.add_argument("notebooks", nargs="+", help="the students' .ipynb files")
+    grading.add_argument("--chapter", help="the exercises' chapter, e.g. ch2 (default: from the file name)")
+    grading.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     return parser
 
 
@@ -81,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "models":
             print("\n".join(models.names()))
+        elif args.command == "student":
+            print(f"student edition in {classroom.student_edition(args.folder)}")
+        elif args.command == "grade":
+            for notebook in args.notebooks:
+                print(classroom.grade(notebook, args.chapter, args.timeout).report())
         elif args.command == "summary":
             model = models.create(args.model, **dict(args.model_args))
             print(summary(model, tuple(args.input_size) if args.input_size else None, depth=args.depth))
