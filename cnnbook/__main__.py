@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             model = models.create(args.model, **dict(num_classes=len(classes), in_channels=channels)
                                   | dict(args.model_args))
             if args.sync_bn and distributed.world_size() > 1:
+                if device.type != "cuda":
+                    raise ValueError("--sync-bn needs GPUs: PyTorch's SyncBatchNorm does not run on CPUs")
                 model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
             history = fit(model, pair, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
                           weight_decay=args.weight_decay, schedule=args.schedule,

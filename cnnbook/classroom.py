@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,7 +167,7 @@ def grade(notebook: str | os.PathLike, chapter: str | None = None, timeout: int 
         client = NotebookClient(submission, timeout=timeout, allow_errors=True, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent.resolve())}})
         with _environment(CNNBOOK_QUICK="1", **{GRADE_LOG: str(log)}):
-            client.execute()
+            client.execute(stderr=subprocess.DEVNULL)   # the kernel's own start-up warnings
         verdicts = {}
         for line in log.read_text().splitlines():   # the last check of an exercise counts
             record = json.loads(line)

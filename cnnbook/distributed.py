@@ -70,3 +70,9 @@ def all_sum(values: torch.Tensor) -> torch.Tensor:
         values = values.clone()
         dist.all_reduce(values)
     return values
+
+
+def scaled_lr(base_lr: float, batch_size: int, base_batch_size: int = 256) -> float:
+    """The linear scaling rule (Goyal et al. 2017): a learning rate tuned for batches of
+    ``base_batch_size``, scaled for a global batch of ``batch_size`` (all processes together)."""
+    return base_lr * batch_size / base_batch_size
