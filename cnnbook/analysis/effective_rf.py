@@ -19,7 +19,7 @@ from torch import nn
 
 from ..models._input import default_input_size
 from .activations import find_layer, spatial_layers
-from .receptive_field import receptive_field
+from .receptive_field import ReceptiveField, receptive_field
 
 __all__ = ["EffectiveReceptiveField", "effective_receptive_field"]
 
@@ -79,7 +79,8 @@ class _Stop(Exception):
 
 def effective_receptive_field(model: nn.Module, layer: str | None = None, unit: tuple[int, int] | None = None, *,
                               images: torch.Tensor | None = None, input_size: tuple[int, int, int] | None = None,
-                              samples: int = 16, initialisations: int = 0, seed: int = 0) -> EffectiveReceptiveField:
+                              samples: int = 16, initialisations: int = 0, seed: int = 0,
+                              fields: ReceptiveField | None = None) -> EffectiveReceptiveField:
     """The effective receptive field of ``unit`` = (row, col) of ``layer``, summed over its channels.
 
     ``layer`` is a module name (default: the last spatial layer); ``unit`` defaults
@@ -87,7 +88,8 @@ def effective_receptive_field(model: nn.Module, layer: str | None = None, unit: 
     or, without them, over ``samples`` standard-normal images of ``input_size``, as
     in Luo et al. With ``initialisations=n`` it is also averaged over ``n`` fresh
     random initialisations (each layer's ``reset_parameters``) instead of using the
-    model's weights: the untrained ERF. The model runs in eval mode.
+    model's weights: the untrained ERF. The model runs in eval mode. ``fields``,
+    the model's ``receptive_field`` for this input size, saves tracing it again.
     """
     if images is not None:
         input_size = tuple(images.shape[1:])
@@ -98,7 +100,7 @@ def effective_receptive_field(model: nn.Module, layer: str | None = None, unit: 
     like = next(model.parameters(), torch.zeros(()))
     if images is None:
         images = torch.randn(samples, *input_size, generator=generator).to(like)
-    fields = receptive_field(model, input_size)
+    fields = receptive_field(model, input_size) if fields is None else fields
     grid = fields.module_output(layer).output_shape[-2:]
     unit = (grid[0] // 2, grid[1] // 2) if unit is None else tuple(unit)
     rectangle = fields.rectangle(unit, fields.module_output(layer).name)   # checks the unit is on the map

@@ -183,7 +183,7 @@ class ActivationExplorer(ModelExplorer):
     # Four axes only, each map and patch a tile of one mosaic image: drawing many
     # small axes is what makes a matplotlib figure slow.
     def _build_figure(self) -> None:
-        self.figure = Figure(figsize=(10, 5.6))
+        self.figure = Figure(figsize=(10, 5.6), dpi=self.dpi)
         grid = self.figure.add_gridspec(3, 5, height_ratios=[1.6, 0.9, 0.8], hspace=0.5, wspace=0.1,
                                         left=0.03, right=0.98, top=0.94, bottom=0.03)
         self.input_axes = self.figure.add_subplot(grid[0, 0])
@@ -278,7 +278,7 @@ class FilterViewer(ModelExplorer):
         self.model = model
         self.layer_menu = dropdown(self.convolutions, layer or self.convolutions[0], "layer")
         self.channel_slider = slider(0, 0, 0, "input channel")
-        self.figure = Figure(figsize=(10, 2.9))
+        self.figure = Figure(figsize=(10, 2.9), dpi=self.dpi)
         self.axes = self.figure.subplots(*self.grid)
         self.figure.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.01, wspace=0.08, hspace=0.08)
         self.artists = [axes.imshow(np.zeros((1, 1, 3))) for axes in self.axes.flat]
@@ -362,7 +362,7 @@ class GradCAMView(ModelExplorer):
         self.layer_menu = dropdown(self.layers, layer or self.layers[-1], "layer")
         self.target_menu = dropdown([("predicted class", -1)] + [(n, c) for c, n in enumerate(self.class_names)],
                                     -1, "explain")
-        self.figure = Figure(figsize=(9.6, 3.0))
+        self.figure = Figure(figsize=(9.6, 3.0), dpi=self.dpi)
         self.image_axes, self.cam_axes, self.bar_axes = self.figure.subplots(1, 3)
         self.figure.subplots_adjust(left=0.02, right=0.97, top=0.88, bottom=0.08, wspace=0.35)
         self.image_artist = self.image_axes.imshow(self.shown[0])

@@ -135,7 +135,8 @@ class ReceptiveFieldExplorer(ModelExplorer):
     def erf(self) -> EffectiveReceptiveField:
         key = (self.layer, self.unit)
         if key not in self._erfs:
-            self._erfs[key] = effective_receptive_field(self.model, self.layer, self.unit, images=self.erf_images)
+            self._erfs[key] = effective_receptive_field(self.model, self.layer, self.unit, images=self.erf_images,
+                                                             fields=self.fields)
         return self._erfs[key]
 
     def feature_map(self) -> torch.Tensor:
@@ -145,7 +146,7 @@ class ReceptiveFieldExplorer(ModelExplorer):
         return self._maps[self.layer][self.image_slider.value].cpu()
 
     def _build_figure(self) -> None:
-        self.figure = Figure(figsize=(9.6, 3.4))
+        self.figure = Figure(figsize=(9.6, 3.4), dpi=self.dpi)
         self.image_axes, self.map_axes, self.erf_axes = self.figure.subplots(1, 3)
         self.figure.subplots_adjust(left=0.03, right=0.97, top=0.86, bottom=0.05, wspace=0.25)
         self.image_artist = self.image_axes.imshow(self.shown[0], interpolation="nearest")
