@@ -14,6 +14,7 @@ from cnnbook.__main__ import main
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "01_convolutions.ipynb"
 CHECK = re.compile(r"""\bcheck\(\s*["']""")
+SOLUTION, EXERCISE = (re.compile(r"^(`{3,}|:{3,})\{%s\}" % name, re.M) for name in ("solution", "exercise"))
 
 # The chapter's placeholder lines and a student's right answers for them.
 RIGHT_ANSWERS = {
@@ -40,16 +41,19 @@ def test_student_edition_of_the_book(tmp_path):
         original = nbformat.read(original_path, as_version=4)
         student = nbformat.read(tmp_path / "chapters" / original_path.name, as_version=4)
         text = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")
-        assert "{solution}" not in text
-        assert text.count("{exercise}") == "\n".join(c.source for c in original.cells).count("{exercise}")
+        assert not SOLUTION.search(text)
+        assert len(EXERCISE.findall(text)) == len(EXERCISE.findall("\n".join(c.source for c in original.cells)))
         originals = {c.source: c for c in original.cells if c.cell_type == "code"}
-        for cell in (c for c in student.cells if c.cell_type == "code"):
-            if CHECK.search(cell.source):
+        before_exercises = True
+        for cell in student.cells:
+            if cell.cell_type == "markdown" and re.search(r"^## Exercises\s*$", cell.source, re.M):
+                before_exercises = False
+            elif cell.cell_type == "code" and CHECK.search(cell.source):
                 assert cell.outputs == [] and cell.execution_count is None
-            else:
+            elif cell.cell_type == "code" and before_exercises:
                 assert cell.outputs == originals[cell.source].outputs
-    solutions = "\n".join(c.source for c in nbformat.read(CHAPTER, as_version=4).cells).count("{solution}")
-    assert solutions >= 3, "the chapter used here should have solutions to remove"
+    solutions = SOLUTION.findall("\n".join(c.source for c in nbformat.read(CHAPTER, as_version=4).cells))
+    assert len(solutions) >= 3, "the chapter used here should have solutions to remove"
 
 
 def submission(tmp_path: Path, answers: dict[str, str]) -> Path:
