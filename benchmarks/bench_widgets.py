@@ -1,7 +1,8 @@
 """How long does an explorer take to answer a change? Target: under 200 ms on a CPU.
 
-Trains the book's small models for one epoch on Fashion-MNIST (so the weights are
-trained, not random), builds each explorer on 32 test images, then times a
+Trains the book's small models for one epoch on the quick subset of Fashion-MNIST
+(2,048 images: the weights are trained, not random), builds each explorer on 32 test
+images, then times a
 scripted session of changes of each kind, as a reader would make them. A first
 visit to a unit or layer computes (ERF, activations, Grad-CAM); a return visit
 uses the cache: both are timed. It prints the median and the worst time per kind
@@ -79,7 +80,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for name in args.models:
         model = models.create(name, in_channels=1, num_classes=10) if name != "lenet" else models.create(name)
-        history = fit(model, "fashion-mnist", epochs=1, batch_size=128, optimizer="adamw", lr=3e-3, progress=False)
+        subset = data.loaders("fashion-mnist", batch_size=128, augment=False, quick=True)
+        history = fit(model, subset, epochs=1, optimizer="adamw", lr=3e-3, progress=False)
         print(f"\n{name}: trained 1 epoch, test accuracy {history.final['test_acc']:.3f}; 32 images "
               f"{tuple(images.shape[1:])}")
         print(f"  {'change':34s} {'count':>5s} {'median ms':>10s} {'worst ms':>9s}")
