@@ -97,6 +97,9 @@ def test_fx_and_backward_at_the_smallest_input(name):
     x = smallest_input(model)
     traced = torch.fx.symbolic_trace(model)
     torch.testing.assert_close(traced(x), model(x))
+    for gate in model.modules():
+        if isinstance(gate, StochasticDepth):
+            gate.survival = 1.0     # every branch runs, so every parameter gets a gradient
     model.train()
     model(x).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
@@ -265,6 +268,29 @@ def test_stochastic_depth_eval_is_deterministic_and_training_is_not(mode):
     assert not torch.allclose(model(x), model(x))
     traced = torch.fx.symbolic_trace(model)  # the random gate is a tensor op, so it traces
     assert not torch.allclose(traced(x), traced(x))
+
+
+def test_dropped_branches_are_not_computed():
+    torch.manual_seed(0)
+    model = models.create("resnet110_stochastic_depth", width=0.25).train()
+    calls = []
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)][1:]   # the branches' convolutions
+    for conv in convs:
+        conv.register_forward_hook(lambda *args: calls.append(1))
+    x = torch.randn(4, 3, 16, 16, requires_grad=True)
+    model(x).sum().backward()                          # a skipped block still trains the rest
+    expected = 2 * sum(1 - l / 54 * 0.5 for l in range(1, 55))   # two convolutions per surviving block
+    assert 0 < len(calls) < len(convs) and x.grad is not None
+    counts = []
+    for _ in range(40):
+        calls.clear()
+        model(torch.randn(2, 3, 16, 16))
+        counts.append(len(calls))
+    assert abs(sum(counts) / len(counts) - expected) < 6   # 81 expected of 108; sd of the mean ~1
+    model.eval()
+    calls.clear()
+    model(torch.randn(2, 3, 16, 16))
+    assert len(calls) == len(convs)                     # every branch at test time
 
 
 @pytest.mark.parametrize("mode", ["paper", "drop_path"])

@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._input import InputSpec, expect_input
-from .stochastic_depth import gate
+from .stochastic_depth import gate, skipped
 
 SHORTCUTS = ("projection", "zero_pad", "none")
 
@@ -75,6 +75,11 @@ def make_shortcut(kind: str, in_channels: int, out_channels: int, stride: int) -
     return nn.Sequential(conv1x1(in_channels, out_channels, stride), nn.BatchNorm2d(out_channels))
 
 
+def skip(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A post-activation block whose branch stochastic depth dropped: relu(shortcut), not in place."""
+    return F.relu(x if block.downsample is None else block.downsample(x))
+
+
 def merge(block: nn.Module, out: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """The end of a post-activation block: relu(drop(branch) + shortcut), or relu(branch) for a plain block."""
     if not block.residual:
@@ -107,6 +112,8 @@ class BasicBlock(nn.Module):
         self.drop = gate(survival, sd_mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if skipped(self.drop):
+            return skip(self, x)
         out = self.relu(self.bn1(self.conv1(x)))
         return merge(self, self.bn2(self.conv2(out)), x)
 
@@ -141,6 +148,8 @@ class Bottleneck(nn.Module):
         self.drop = gate(survival, sd_mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if skipped(self.drop):
+            return skip(self, x)
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
         return merge(self, self.bn3(self.conv3(out)), x)

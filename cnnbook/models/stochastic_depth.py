@@ -11,16 +11,18 @@ branches are used. Two conventions exist and both are here:
   training so that the expectation is unchanged; the identity at test time
   (torchvision's ``StochasticDepth(mode="row")`` and timm's ``DropPath``).
 
-Both keep the expected training output equal to the test output. Where we differ
-from the paper: a dropped branch is still computed and multiplied by zero (the
-paper skips it and saves time), because the gate is a tensor, not a Python ``if``;
-that keeps the model ``torch.fx`` traceable.
+Both keep the expected training output equal to the test output. In the paper's
+mode a block asks ``skipped(self.drop)`` before computing its branch, and a dropped
+branch is not computed at all: that is where the paper's time saving comes from.
+Under ``torch.fx`` tracing, and per sample in drop-path mode, the gate is a tensor
+multiplying the branch instead (a Python ``if`` cannot be traced).
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.fx._symbolic_trace import is_fx_tracing
 
 MODES = ("paper", "drop_path")
 
@@ -35,8 +37,23 @@ class StochasticDepth(nn.Module):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.survival, self.mode = survival, mode
+        self._kept = False   # skips() has drawn this batch's gate, and the branch survived
+
+    def skips(self) -> bool:
+        """Paper mode, training, eager: draw this batch's gate before the branch is computed.
+
+        True: the branch is dropped, and need not be computed. False: it survives,
+        and the next call passes it through unchanged (the gate is drawn once).
+        """
+        if self.mode != "paper" or not self.training or is_fx_tracing():
+            return False
+        self._kept = bool(torch.rand(()) < self.survival)
+        return not self._kept
 
     def forward(self, branch: torch.Tensor) -> torch.Tensor:
+        if self._kept:
+            self._kept = False
+            return branch
         if self.mode == "paper":
             if not self.training:
                 return branch * self.survival
@@ -54,6 +71,11 @@ class StochasticDepth(nn.Module):
 def linear_survival(num_blocks: int, last: float = 0.5) -> list[float]:
     """The paper's linear decay rule p_l = 1 - (l / L)(1 - p_L) for blocks l = 1 ... L."""
     return [1 - (l / num_blocks) * (1 - last) for l in range(1, num_blocks + 1)]
+
+
+def skipped(gate: nn.Module) -> bool:
+    """True when ``gate`` is a stochastic depth that drops its branch for this batch."""
+    return isinstance(gate, StochasticDepth) and gate.skips()
 
 
 def gate(survival: float, mode: str) -> nn.Module:
