@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.fx._symbolic_trace import is_fx_tracing
+from torch.fx._symbolic_trace import is_fx_symbolic_tracing
 
 MODES = ("paper", "drop_path")
 
@@ -45,7 +45,8 @@ class StochasticDepth(nn.Module):
         True: the branch is dropped, and need not be computed. False: it survives,
         and the next call passes it through unchanged (the gate is drawn once).
         """
-        if self.mode != "paper" or not self.training or is_fx_tracing():
+        tracing = is_fx_symbolic_tracing() or torch.compiler.is_compiling()
+        if self.mode != "paper" or not self.training or tracing:
             return False
         self._kept = bool(torch.rand(()) < self.survival)
         return not self._kept
