@@ -154,6 +154,7 @@ MIN_SIZES = [
     ("vgg16_c", {"small_input": True}, 16),
     ("nin", {}, 39), ("nin", {"small_input": True}, 4),
     ("googlenet", {}, 15), ("googlenet", {"small_input": True}, 2),
+    ("googlenet", {"small_input": True, "stem_pool": True}, 4),
     ("googlenet", {"aux_logits": False}, 15),
     ("bn_inception", {}, 7), ("bn_inception", {"small_input": True}, 1),
     ("inception_v3", {}, 299), ("inception_v3", {"small_input": True}, 35),
@@ -331,6 +332,18 @@ def test_nin_global_average_pooling():
     assert model.features.mlpconv1.cccp1.kernel_size == (1, 1)
 
 
+def test_nin_class_relu_only_on_the_class_maps():
+    torch.manual_seed(0)
+    caffe = models.create("nin", small_input=True, num_classes=10, width=0.25).eval()
+    linear = models.create("nin", small_input=True, num_classes=10, width=0.25, class_relu=False).eval()
+    assert isinstance(linear.features.mlpconv3.relu2, nn.Identity)
+    assert isinstance(linear.features.mlpconv2.relu2, nn.ReLU) and isinstance(linear.features.mlpconv3.relu1, nn.ReLU)
+    assert count(linear) == count(caffe)
+    x = torch.randn(8, 3, 32, 32)
+    with torch.no_grad():
+        assert (caffe(x) >= 0).all() and (linear(x) < 0).any()   # averages of ReLU maps are never negative
+
+
 # --- GoogLeNet and BN-Inception ---------------------------------------------------------
 
 GOOGLENET_TABLE = {  # Table 1: in, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj
@@ -376,6 +389,18 @@ def test_googlenet_auxiliary_classifiers_match_torchvision_in_training():
     traced = torch.fx.symbolic_trace(ours)
     assert type(traced(x)).__name__ == "GoogLeNetOutputs"
     assert meta("googlenet", aux_logits=False).aux1 is None
+
+
+def test_googlenet_stem_pool_quarters_the_modules():
+    full = meta("googlenet", small_input=True, aux_logits=False, width=0.125)
+    pooled = meta("googlenet", small_input=True, stem_pool=True, aux_logits=False, width=0.125)
+    assert count(pooled) == count(full)   # the same layers, one more pooling
+    assert isinstance(full.maxpool1, nn.Identity) and isinstance(pooled.maxpool1, nn.MaxPool2d)
+    x = torch.empty(1, 3, 28, 28, device="meta")
+    stem = lambda net: net.maxpool2(net.conv3(net.conv2(net.maxpool1(net.conv1(x)))))
+    assert stem(full).shape[-1] == 28 and stem(pooled).shape[-1] == 14   # the grid of inception3a
+    with pytest.raises(ValueError, match="pass small_input=True"):
+        models.create("googlenet", stem_pool=True)
 
 
 # Figure 5: in, #1x1, #3x3 reduce, #3x3, double #3x3 reduce, double #3x3, pool proj,

@@ -23,7 +23,9 @@ Both builders take ``width`` (multiplies every layer's width) and ``small_input`
 28x28 or 32x32 images the stem convolutions have stride 1 and the stem's max poolings
 are left out, so that a 28x28 image meets the Inception modules on the same 28, 14 and
 7 grids as a 224x224 image in the paper. The cost of the modules is then that of the
-full model: shrink it with ``width``.
+full model: shrink it with ``width``. GoogLeNet's ``stem_pool=True`` (with
+``small_input``) keeps the stem's first max pooling, so that a 28x28 image meets the
+modules on 14, 7 and 4 grids, at about a quarter of the cost.
 """
 
 from __future__ import annotations
@@ -115,15 +117,19 @@ class GoogLeNet(nn.Module):
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True,
                  width: float = 1.0, small_input: bool = False, paper_5x5: bool = False,
-                 dropout: float = 0.4, dropout_aux: float = 0.7):
+                 dropout: float = 0.4, dropout_aux: float = 0.7, stem_pool: bool = False):
         super().__init__()
+        if stem_pool and not small_input:
+            raise ValueError("stem_pool=True keeps the first pooling of the small-input stem; pass "
+                             "small_input=True too (the full stem already has both poolings).")
         conv = partial(BasicConv2d, width=width)
         inception = partial(Inception, kernel_5x5=5 if paper_5x5 else 3, width=width)
         if small_input:  # keep the resolution: no stride, no pooling in the stem
             self.conv1 = BasicConv2d(in_channels, scaled(64, width), 3, padding=1)
         else:
             self.conv1 = BasicConv2d(in_channels, scaled(64, width), 7, stride=2, padding=3)
-        self.maxpool1 = nn.Identity() if small_input else nn.MaxPool2d(3, stride=2, ceil_mode=True)
+        keep_pool1 = stem_pool or not small_input
+        self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True) if keep_pool1 else nn.Identity()
         self.conv2 = conv(64, 64, 1)
         self.conv3 = conv(64, 192, 3, padding=1)
         self.maxpool2 = nn.Identity() if small_input else nn.MaxPool2d(3, stride=2, ceil_mode=True)
@@ -231,13 +237,16 @@ SMALL_HINT = "Use small_input=True for smaller images such as 28x28 or 32x32."
 @register
 def googlenet(num_classes: int = 1000, in_channels: int = 3, aux_logits: bool = True,
               width: float = 1.0, small_input: bool = False, paper_5x5: bool = False,
-              dropout: float = 0.4, dropout_aux: float = 0.7) -> GoogLeNet:
-    """GoogLeNet with optional auxiliary classifiers, torchvision-compatible."""
+              dropout: float = 0.4, dropout_aux: float = 0.7, stem_pool: bool = False) -> GoogLeNet:
+    """GoogLeNet with optional auxiliary classifiers, torchvision-compatible; ``stem_pool``
+    keeps the first stem pooling with ``small_input`` (modules on 14, 7, 4 grids for 28x28)."""
     model = GoogLeNet(num_classes, in_channels, aux_logits, width, small_input, paper_5x5,
-                      dropout, dropout_aux)
+                      dropout, dropout_aux, stem_pool)
     # Smallest images: a 3x3/2 max pooling that rounds up leaves 1 pixel of 2; maxpool3
-    # needs 2, the stem's 7x7/2 convolution and maxpool1 and maxpool2 turn 15 into 2.
-    return expect_input(model, InputSpec("googlenet", in_channels, min_size=2 if small_input else 15,
+    # needs 2, the stem's 7x7/2 convolution and maxpool1 and maxpool2 turn 15 into 2,
+    # maxpool1 alone turns 4 into 2.
+    min_size = (4 if stem_pool else 2) if small_input else 15
+    return expect_input(model, InputSpec("googlenet", in_channels, min_size=min_size,
                                          hint="" if small_input else SMALL_HINT))
 
 

@@ -16,6 +16,9 @@ filter counts here are those of the authors' released networks:
 As in Caffe, pooling rounds up (``ceil_mode``) and the class maps pass through a ReLU
 before the average. Where we differ: He et al.'s initialisation instead of small
 Gaussians. ``width`` multiplies every layer's width except the class maps.
+``class_relu=False`` leaves the class maps linear: with the ReLU, a class whose map is
+negative everywhere gets no gradient and never recovers, which happens at high
+learning rates.
 """
 
 from __future__ import annotations
@@ -51,12 +54,12 @@ class MLPConv(nn.Sequential):
     """A convolution and two 1x1 convolutions, each followed by a ReLU."""
 
     def __init__(self, in_channels: int, channels: tuple[int, int, int], kernel_size: int,
-                 stride: int = 1, padding: int = 0):
+                 stride: int = 1, padding: int = 0, last_relu: bool = True):
         c1, c2, c3 = channels
         super().__init__(OrderedDict(
             conv=nn.Conv2d(in_channels, c1, kernel_size, stride, padding), relu=nn.ReLU(inplace=True),
             cccp1=nn.Conv2d(c1, c2, 1), relu1=nn.ReLU(inplace=True),
-            cccp2=nn.Conv2d(c2, c3, 1), relu2=nn.ReLU(inplace=True),
+            cccp2=nn.Conv2d(c2, c3, 1), relu2=nn.ReLU(inplace=True) if last_relu else nn.Identity(),
         ))
 
 
@@ -64,7 +67,7 @@ class NiN(nn.Module):
     """Mlpconv blocks and global average pooling (see the module docstring)."""
 
     def __init__(self, cfg: list, num_classes: int = 1000, in_channels: int = 3,
-                 width: float = 1.0, dropout: float = 0.5):
+                 width: float = 1.0, dropout: float = 0.5, class_relu: bool = True):
         super().__init__()
         layers: dict[str, nn.Module] = {}
         n = 0  # blocks so far: pool2 and drop2 follow mlpconv2
@@ -78,8 +81,9 @@ class NiN(nn.Module):
             else:
                 kernel, stride, padding, channels = v
                 n += 1
+                last_relu = class_relu or channels[-1] is not None   # None: the class maps
                 channels = tuple(num_classes if c is None else scaled(c, width) for c in channels)
-                layers[f"mlpconv{n}"] = MLPConv(in_channels, channels, kernel, stride, padding)
+                layers[f"mlpconv{n}"] = MLPConv(in_channels, channels, kernel, stride, padding, last_relu)
                 in_channels = channels[-1]
         self.features = nn.Sequential(OrderedDict(layers))
         self.gap = nn.AdaptiveAvgPool2d(1)
@@ -94,10 +98,12 @@ class NiN(nn.Module):
 
 @register
 def nin(num_classes: int = 1000, in_channels: int = 3, width: float = 1.0,
-        small_input: bool = False, dropout: float = 0.5) -> NiN:
+        small_input: bool = False, dropout: float = 0.5, class_relu: bool = True) -> NiN:
     """Network in Network: the released ImageNet model, or with ``small_input=True``
-    the paper's CIFAR-10 network for 28x28 or 32x32 images."""
-    model = NiN(CFGS["cifar" if small_input else "imagenet"], num_classes, in_channels, width, dropout)
+    the paper's CIFAR-10 network for 28x28 or 32x32 images; ``class_relu=False`` drops
+    the ReLU on the class maps."""
+    model = NiN(CFGS["cifar" if small_input else "imagenet"], num_classes, in_channels, width, dropout,
+                class_relu)
     # Smallest images: a 3x3/2 pooling that rounds up needs 2 pixels to leave 1 and 4 to
     # leave 2, so two of them need 4 (cifar); three need 8, and 39 before an 11x11/4 conv.
     hint = "" if small_input else "Use small_input=True for images from 4x4 (such as 28x28 or 32x32)."
