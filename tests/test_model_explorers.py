@@ -58,7 +58,7 @@ def test_rf_explorer_units_by_select_slider_and_click(rf, lenet, images):
     fields = receptive_field(lenet, (1, 28, 28))
     assert rf.rectangle == fields.rectangle((1, 8), "features_c3") == ((0, 13), (14, 27))
     expected = effective_receptive_field(lenet, "features.c3", (1, 8), images=images[:4])
-    assert torch.equal(rf.erf.gradient, expected.gradient)
+    assert torch.allclose(rf.erf.gradient, expected.gradient, atol=1e-6)   # the widget computes on one thread
     rf.col_slider.value = 3                     # as a reader would
     assert rf.unit == (1, 3) and "columns 4 to 17" in rf.numbers.value
     # a click on a cell of the feature map picks that unit
@@ -122,7 +122,7 @@ def test_activation_explorer_shows_the_captured_maps(act, lenet, images):
     assert act.layer == "features.c1"
     assert act.select(layer="features.c3", image=2, first=8)
     truth = capture_activations(lenet, images, ["features.c3"])["features.c3"]
-    assert torch.equal(act.activations(), truth)
+    assert torch.allclose(act.activations(), truth, atol=1e-6)
     means = truth[2].mean(dim=(1, 2))
     assert act.strongest(3) == means.argsort(descending=True)[:3].tolist()
     assert act.channel_slider.max == 15 and act.first_slider.value == 8
@@ -193,8 +193,8 @@ def test_grad_cam_view(lenet, images):
     assert view.layer_menu.value == "features.s4"
     assert view.select(image=3, layer="features.c3", target=7)
     truth = grad_cam(lenet, images, "features.c3", 7)
-    assert torch.allclose(view.cam().heatmap, truth.heatmap)
-    assert np.allclose(view.cam_artist.get_array(), truth.heatmap[3].numpy())
+    assert torch.allclose(view.cam().heatmap, truth.heatmap, atol=1e-5)   # one thread vs two: rounding
+    assert np.allclose(view.cam_artist.get_array(), truth.heatmap[3].numpy(), atol=1e-5)
     assert "evidence for <b>c7</b>" in view.numbers.value
     assert not view.select(target=10) and "0 to 9" in view.message.value
     with pytest.raises(ValueError, match="does not output feature maps"):

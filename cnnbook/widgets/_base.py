@@ -11,6 +11,7 @@ widget state shows the current picture on the website too, where no kernel runs.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 from contextlib import contextmanager
@@ -143,6 +144,20 @@ def dropdown(options, value, description: str, width: str = "260px") -> widgets.
 def slider(value: int, low: int, high: int, description: str, width: str = "230px") -> widgets.IntSlider:
     return widgets.IntSlider(value=value, min=low, max=high, description=description, continuous_update=False,
                              style={"description_width": "initial"}, layout=widgets.Layout(width=width))
+
+
+def single_threaded(compute):
+    """Run ``compute`` on one CPU thread: an explorer's small computations gain nothing from
+    more, and on a busy machine waiting for the other threads costs several times the work."""
+    @functools.wraps(compute)
+    def run(*args, **kwargs):
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return compute(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+    return run
 
 
 class ModelExplorer(StaticPicture, widgets.VBox):

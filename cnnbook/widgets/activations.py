@@ -12,12 +12,13 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 from PIL import Image, UnidentifiedImageError
 from torch import nn
 
 from ..analysis import capture_activations, find_layer, grad_cam, receptive_field, spatial_layers
 from ..data import normalize
-from ._base import ModelExplorer, display_images, dropdown, message_html, slider
+from ._base import ModelExplorer, display_images, dropdown, message_html, single_threaded, slider
 
 __all__ = ["ActivationExplorer", "activation_explorer", "FilterViewer", "filter_viewer",
            "GradCAMView", "grad_cam_view"]
@@ -89,6 +90,7 @@ class ActivationExplorer(ModelExplorer):
     def layer(self) -> str:
         return self.layer_menu.value
 
+    @single_threaded
     def activations(self, layer: str | None = None) -> torch.Tensor:
         """(N, C, h, w): the layer's output for every image, computed once."""
         layer = layer or self.layer
@@ -198,6 +200,8 @@ class ActivationExplorer(ModelExplorer):
         self.patch_artist = self.patch_axes.imshow(np.ones((1, 1, 3)))
         self.bars = self.bar_axes.vlines([], [], [], lw=3)
         self.bar_axes.tick_params(labelsize=7)
+        self.bar_axes.yaxis.set_major_locator(MaxNLocator(3))
+        self.bar_axes.set_title("mean activation per channel (5 strongest in red)", fontsize=9)
         for axes in (self.input_axes, self.map_axes, self.patch_axes):
             _blank(axes)
 
@@ -216,8 +220,8 @@ class ActivationExplorer(ModelExplorer):
         self.outline.set_visible(first <= channel < first + len(shown))
         k = channel - first
         self.outline.set_bounds((k % 8) * (w + 1) - 0.5, (k // 8) * (h + 1) - 0.5, w, h)
-        self.map_axes.set_title(f"{self.layer}: channels {first} to {first + len(shown) - 1}, row by row "
-                                f"(channel {channel} outlined)", fontsize=9)
+        self.map_axes.set_title(f"{self.layer}: channels {first}-{first + len(shown) - 1} ({channel} outlined)",
+                                fontsize=9)
 
         means = maps.mean(dim=(1, 2)).numpy()
         strongest = set(self.strongest())
@@ -226,19 +230,20 @@ class ActivationExplorer(ModelExplorer):
         self.bars.set_linewidth(max(0.5, min(6.0, 600 / len(means))))
         self.bar_axes.set_xlim(-0.6, len(means) - 0.4)
         self.bar_axes.set_ylim(min(0.0, float(means.min())) * 1.05, max(float(means.max()), 1e-6) * 1.05)
-        self.bar_axes.set_title("mean activation of each channel on this image (the 5 strongest in red)", fontsize=9)
 
         patches = self.top_patches()
         tiles = np.stack([self.patch(index, unit) for index, unit, _ in patches])
         strip = _mosaic(tiles, columns=len(tiles), gap=1.0)
         self.patch_artist.set_data(strip)
         self.patch_artist.set_extent((-0.5, strip.shape[1] - 0.5, strip.shape[0] - 0.5, -0.5))
-        self.patch_axes.set_title(f"what channel {channel} responds to most: the receptive fields of its strongest "
-                                  f"unit in images {', '.join(str(i) for i, _, _ in patches)}", fontsize=9)
+        self.patch_axes.set_title(f"the inputs channel {channel} responds to most", fontsize=9)
         self.render()
         self.numbers.value = (f"<b>{self.layer}</b>: {maps.shape[0]} channels of {maps.shape[1]}x{maps.shape[2]}. "
-                              f"Strongest on image {image}: {', '.join(map(str, self.strongest()))}.")
+                              f"Strongest on image {image}: {', '.join(map(str, self.strongest()))}. Bottom: the "
+                              f"receptive fields of channel {channel}'s strongest unit in images "
+                              f"{', '.join(str(i) for i, _, _ in patches)}.")
 
+    @single_threaded
     def _prediction(self, image: int) -> str:
         if self._logits is None:
             with torch.no_grad():
@@ -370,11 +375,17 @@ class GradCAMView(ModelExplorer):
         self.cam_artist = self.cam_axes.imshow(np.zeros(self.shown.shape[1:3]), cmap="jet", alpha=0.45, vmin=0, vmax=1)
         for axes in (self.image_axes, self.cam_axes):
             _blank(axes)
+        self.top = min(5, classes)
+        self.bars = self.bar_axes.barh(range(self.top)[::-1], [0] * self.top)
+        self.bar_axes.set_xlim(0, 1)
+        self.bar_axes.set_title(f"probabilities (top {self.top})", fontsize=10)
+        self.bar_axes.tick_params(labelsize=8)
         self.watch(self.image_slider, self.layer_menu, self.target_menu)
         self.children = [widgets.HBox([self.layer_menu, self.image_slider, self.target_menu]),
                          self.image, self.numbers, self.message]
         self.update()
 
+    @single_threaded
     def cam(self):
         """The Grad-CAM of every image for the current layer and target, computed once."""
         key = (self.layer_menu.value, self.target_menu.value)
@@ -410,14 +421,11 @@ class GradCAMView(ModelExplorer):
         explained = int(cam.classes[image])
         self.image_axes.set_title(f"image {image}", fontsize=10)
         self.cam_axes.set_title(f"evidence for '{self.class_names[explained]}'", fontsize=10)
-        top = probabilities.argsort(descending=True)[:5].tolist()
-        self.bar_axes.clear()
-        self.bar_axes.barh(range(len(top))[::-1], probabilities[top].numpy(),
-                           color=["#ff3b30" if c == explained else "#8e8e93" for c in top])
-        self.bar_axes.set_yticks(range(len(top))[::-1], [self.class_names[c] for c in top], fontsize=8)
-        self.bar_axes.set_xlim(0, 1)
-        self.bar_axes.set_title("probabilities (top 5)", fontsize=10)
-        self.bar_axes.tick_params(axis="x", labelsize=8)
+        top = probabilities.argsort(descending=True)[:self.top].tolist()
+        for bar, c in zip(self.bars, top):
+            bar.set_width(float(probabilities[c]))
+            bar.set_color("#ff3b30" if c == explained else "#8e8e93")
+        self.bar_axes.set_yticks(range(self.top)[::-1], [self.class_names[c] for c in top])
         self.render()
         self.numbers.value = (f"Grad-CAM at <b>{self.layer_menu.value}</b> ({cam.maps.shape[-2]}x{cam.maps.shape[-1]} "
                               f"map, scaled up): where the evidence for <b>{self.class_names[explained]}</b> "

@@ -22,7 +22,7 @@ from torch import nn
 
 from ..analysis import (EffectiveReceptiveField, ReceptiveField, capture_activations, effective_receptive_field,
                         find_layer, receptive_field, spatial_layers)
-from ._base import ModelExplorer, display_images, dropdown, slider
+from ._base import ModelExplorer, display_images, dropdown, single_threaded, slider
 
 __all__ = ["ReceptiveFieldExplorer", "receptive_field_explorer"]
 
@@ -132,6 +132,7 @@ class ReceptiveFieldExplorer(ModelExplorer):
         return self.fields.rectangle(self.unit, self.fields.module_output(self.layer).name)
 
     @property
+    @single_threaded
     def erf(self) -> EffectiveReceptiveField:
         key = (self.layer, self.unit)
         if key not in self._erfs:
@@ -139,6 +140,7 @@ class ReceptiveFieldExplorer(ModelExplorer):
                                                              fields=self.fields)
         return self._erfs[key]
 
+    @single_threaded
     def feature_map(self) -> torch.Tensor:
         """The mean over channels of the current layer's output for the current image."""
         if self.layer not in self._maps:
