@@ -120,12 +120,13 @@ def vendor(target: Path = VENDOR) -> Path:
     return target
 
 
-# RequireJS reads a global `require` defined before it loads as its configuration. The widget
-# manager finds its fonts next to its own module, and loads widget libraries through RequireJS
-# before it would try a CDN.
+# RequireJS reads a global `require` defined before it loads as its configuration. Each widget
+# module finds its fonts next to its own module's address, so every "@jupyter-widgets/..." name
+# maps into _static/widgets/; widget libraries load through RequireJS before any CDN is tried.
 REQUIRE_CONFIG = """var require = (function () {
   const widgets = new URL(document.documentElement.dataset.content_root + "_static/widgets/", document.baseURI).href;
-  return {paths: {"@jupyter-widgets/html-manager/dist": widgets.slice(0, -1), "ipyevents": widgets + "ipyevents"}};
+  return {paths: {"@jupyter-widgets": widgets.slice(0, -1), "@jupyter-widgets/html-manager/dist": widgets.slice(0, -1),
+                  "ipyevents": widgets + "ipyevents"}};
 })();"""
 
 # ipyevents (used by the explorers) sends mouse events to the kernel, and a static page has no
