@@ -9,6 +9,8 @@ what the book's code does. Each chapter's checkers live in their own module
 
 from ._core import Checker, Feedback, check, checker, exercises
 from . import ch01, ch02  # noqa: F401  (registers the checkers)
+from . import ch03  # noqa: F401
+from . import ch04  # noqa: F401
 from . import ch05  # noqa: F401
 from . import ch06  # noqa: F401
 from . import ch07  # noqa: F401
