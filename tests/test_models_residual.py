@@ -127,6 +127,18 @@ def test_preact_resnet1001_parameters_fx_and_backward():
     model(smallest_input(model)).sum().backward()
 
 
+def test_preact_resnet20_is_resnet20_with_full_pre_activation():
+    pre, post = models.create("preact_resnet20"), models.create("resnet20", shortcut="projection")
+    main_path = [n for n, m in pre.named_modules() if isinstance(m, nn.Conv2d) and "downsample" not in n]
+    assert len(main_path) == 20                       # 19 3x3 convolutions and the 1x1 classifier
+    assert [len(stage.blocks) for stage in pre.stages] == [3, 3, 3]
+    assert [stage.blocks[-1].conv2.out_channels for stage in pre.stages] == [16, 32, 64]
+    # the same convolutions; post-activation adds a BN to each projection, pre-activation a final BN
+    assert count(pre, skip_bn=True) == count(post, skip_bn=True)
+    with pytest.raises(ValueError, match="6n\\+2"):
+        models.preact_resnet.cifar_preact("preact_resnet21", 21, 10, 3, 1.0)
+
+
 def test_exact_counts_of_the_cifar_resnets():
     assert count(models.create("resnet110")) == 1_727_962
     assert count(models.create("wrn28_10")) == 36_479_194

@@ -8,7 +8,8 @@ addition, so the shortcuts form a clean identity path from any block to any late
   names (timm's ``resnetv2_18`` ... ``resnetv2_152``), so timm's weights load unchanged.
 * ``preact_resnet110`` (basic blocks), ``preact_resnet164`` and ``preact_resnet1001``
   (bottlenecks): the CIFAR networks of the paper's Tables 2-4 (1.7M, 1.7M, 10.2M
-  parameters on CIFAR-10).
+  parameters on CIFAR-10). ``preact_resnet20`` is the 20-layer member of the
+  basic-block family (the book's CPU-sized network).
 
 Where we differ from the paper: a projection shortcut reads the pre-activated input
 in every block (as timm and the authors' code do for their bottlenecks), and for the
@@ -134,6 +135,12 @@ def preact_resnet152(num_classes: int = 1000, in_channels: int = 3, small_input:
                      width: float = 1.0) -> nn.Module:
     """Pre-activation ResNet-152 (timm ``resnetv2_152``)."""
     return imagenet_preact("preact_resnet152", 152, num_classes, in_channels, small_input, width)
+
+
+@register
+def preact_resnet20(num_classes: int = 10, in_channels: int = 3, width: float = 1.0) -> nn.Module:
+    """CIFAR pre-activation ResNet-20, basic blocks: ResNet-20 with full pre-activation."""
+    return cifar_preact("preact_resnet20", 20, num_classes, in_channels, width)
 
 
 @register
