@@ -16,7 +16,7 @@ from torch import nn
 from cnnbook import models
 from cnnbook.models._registry import _BUILDERS
 from cnnbook.models.blocks import BasicBlock, Bottleneck
-from cnnbook.models.densenet import saved_tensor_bytes
+from cnnbook.models.densenet import DenseNet, densenet_bc, saved_tensor_bytes
 from cnnbook.models.highway import HighwayBlock
 from cnnbook.models.resnext import AggregatedPathsBlock, ConcatPathsBlock, copy_resnext_weights
 from cnnbook.models.stochastic_depth import StochasticDepth, linear_survival
@@ -361,6 +361,26 @@ def test_densenet_memory_efficient_same_outputs_gradients_less_memory():
         torch.testing.assert_close(q.grad, p.grad, rtol=1e-4, atol=1e-5, msg=name)
     saved_plain, saved_efficient = saved_tensor_bytes(plain, x), saved_tensor_bytes(efficient, x)
     assert saved_efficient < 0.5 * saved_plain, (saved_plain, saved_efficient)
+
+
+def test_densenet_bc_growth_rate_blocks_and_stem_pool():
+    model = densenet_bc(12, (3, 6, 6), in_channels=1, stem_pool=True)
+    assert model.input_spec.model_name == "densenet_bc34_k12"     # 2 x 15 dense convs + stem, 2 transitions, fc
+    channels = [layer.conv1.in_channels for layer in model.features.denseblock2.values()]
+    assert channels == [30 + 12 * i for i in range(6)]              # (24 + 3 x 12) / 2 = 30, then + k per layer
+    assert model.classifier.in_features == (30 + 6 * 12) // 2 + 6 * 12
+    shapes = {}
+    for name in ("pool0", "denseblock1", "denseblock3"):
+        model.features.get_submodule(name).register_forward_hook(
+            lambda m, args, out, name=name: shapes.__setitem__(name, tuple(out.shape)))
+    model(torch.randn(2, 1, 28, 28)).sum().backward()
+    assert shapes == {"pool0": (2, 24, 14, 14), "denseblock1": (2, 60, 14, 14), "denseblock3": (2, 123, 3, 3)}
+    assert model.input_spec.min_size == 8
+    with pytest.raises(ValueError, match="small_input=True"):
+        DenseNet(12, (3,), 24, stem_pool=True)
+    with pytest.raises(ValueError, match="growth rate"):
+        densenet_bc(0, (3, 6))
+    assert count(models.create("densenet_bc100")) == count(densenet_bc(12, (16, 16, 16)))
 
 
 def test_torchvision_densenet_weights_load_into_memory_efficient_mode():

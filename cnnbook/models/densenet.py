@@ -6,6 +6,10 @@ convolutional networks", CVPR 2017.
   (``features.denseblock1.denselayer1.norm1`` ...), so its weights load unchanged.
 * ``densenet_bc100``: the CIFAR DenseNet-BC with L = 100, k = 12 (0.8M parameters),
   three dense blocks of 16 layers after a 3x3 convolution of 2k channels.
+* ``densenet_bc(growth_rate, block_config)``: a CIFAR DenseNet-BC of any growth rate
+  and dense blocks (not registered; ``densenet_bc100`` is ``densenet_bc(12, (16, 16, 16))``).
+  ``stem_pool=True`` adds BN, ReLU and 2x2 max pooling to its stem, so that the dense
+  blocks of a 28x28 image start on 14x14, at about a quarter of the cost.
 
 ``memory_efficient=True`` recomputes the concatenation, BN, ReLU and 1x1 convolution
 of each layer during the backward pass instead of storing them (torch checkpointing,
@@ -33,7 +37,6 @@ CONFIGS: dict[str, tuple[int, tuple[int, ...], int]] = {
     "densenet121": (32, (6, 12, 24, 16), 64),
     "densenet169": (32, (6, 12, 32, 32), 64),
     "densenet201": (32, (6, 12, 48, 32), 64),
-    "densenet_bc100": (12, (16, 16, 16), 24),
 }
 
 
@@ -89,22 +92,29 @@ class DenseNet(nn.Module):
     """Stem, dense blocks joined by transitions that halve channels and resolution, BN, classifier.
 
     ``small_input=True`` makes the stem a single 3x3/1 convolution (the paper's CIFAR
-    networks) instead of the 7x7/2 convolution, BN, ReLU and max pooling.
+    networks) instead of the 7x7/2 convolution, BN, ReLU and max pooling;
+    ``stem_pool=True`` (with ``small_input``) follows it with BN, ReLU and 2x2 max pooling.
     """
 
     def __init__(self, growth_rate: int, block_config: tuple[int, ...], num_init_features: int,
                  num_classes: int = 1000, in_channels: int = 3, bn_size: int = 4,
                  compression: float = 0.5, drop_rate: float = 0.0, small_input: bool = False,
-                 memory_efficient: bool = False):
+                 memory_efficient: bool = False, stem_pool: bool = False):
         super().__init__()
+        if stem_pool and not small_input:
+            raise ValueError("stem_pool=True adds a pooling to the small-input stem; pass small_input=True "
+                             "too (the ImageNet stem already pools).")
         if small_input:
             stem = OrderedDict(conv0=nn.Conv2d(in_channels, num_init_features, 3, 1, padding=1, bias=False))
+            if stem_pool:
+                stem.update(norm0=nn.BatchNorm2d(num_init_features), relu0=nn.ReLU(inplace=True),
+                            pool0=nn.MaxPool2d(2))
         else:
             stem = OrderedDict(
                 conv0=nn.Conv2d(in_channels, num_init_features, 7, 2, padding=3, bias=False),
                 norm0=nn.BatchNorm2d(num_init_features), relu0=nn.ReLU(inplace=True),
                 pool0=nn.MaxPool2d(3, 2, padding=1))
-        self.reduction = 2 ** (len(block_config) - 1) * (1 if small_input else 4)
+        self.reduction = 2 ** (len(block_config) - 1) * (2 if stem_pool else 1 if small_input else 4)
         self.features = nn.Sequential(stem)
         c = num_init_features
         for i, num_layers in enumerate(block_config):
@@ -173,9 +183,27 @@ def densenet201(num_classes: int = 1000, in_channels: int = 3, small_input: bool
                     memory_efficient=memory_efficient, drop_rate=drop_rate)
 
 
+def densenet_bc(growth_rate: int, block_config: tuple[int, ...], num_classes: int = 10, in_channels: int = 3,
+                stem_pool: bool = False, memory_efficient: bool = False, drop_rate: float = 0.0,
+                name: str | None = None) -> nn.Module:
+    """CIFAR DenseNet-BC: a 3x3 stem of 2k channels, dense blocks of ``block_config`` layers.
+
+    Its depth L counts the weighted layers: two convolutions per dense layer, the stem,
+    the transitions and the classifier (L = 100 for three blocks of 16).
+    """
+    if growth_rate < 1 or not block_config or min(block_config) < 1:
+        raise ValueError(f"a DenseNet needs a growth rate of at least 1 and at least one dense block of at "
+                         f"least one layer, got growth_rate={growth_rate}, block_config={block_config}")
+    depth = 2 * sum(block_config) + len(block_config) + 1
+    model = DenseNet(growth_rate, tuple(block_config), 2 * growth_rate, num_classes, in_channels,
+                     small_input=True, stem_pool=stem_pool, memory_efficient=memory_efficient,
+                     drop_rate=drop_rate)
+    return checked(model, name or f"densenet_bc{depth}_k{growth_rate}", in_channels, model.reduction)
+
+
 @register
 def densenet_bc100(num_classes: int = 10, in_channels: int = 3, memory_efficient: bool = False,
                    drop_rate: float = 0.0) -> nn.Module:
     """CIFAR DenseNet-BC, L = 100, k = 12 (0.8M parameters) for 32x32 (or 28x28) images."""
-    return densenet("densenet_bc100", num_classes, in_channels, True,
-                    memory_efficient=memory_efficient, drop_rate=drop_rate)
+    return densenet_bc(12, (16, 16, 16), num_classes, in_channels, memory_efficient=memory_efficient,
+                       drop_rate=drop_rate, name="densenet_bc100")
