@@ -18,7 +18,7 @@ from cnnbook.models._registry import _BUILDERS
 from cnnbook.models.blocks import BasicBlock, Bottleneck
 from cnnbook.models.densenet import DenseNet, densenet_bc, saved_tensor_bytes
 from cnnbook.models.highway import HighwayBlock
-from cnnbook.models.resnext import AggregatedPathsBlock, ConcatPathsBlock, copy_resnext_weights
+from cnnbook.models.resnext import AggregatedPathsBlock, ConcatPathsBlock, cifar_resnext, copy_resnext_weights
 from cnnbook.models.stochastic_depth import StochasticDepth, linear_survival
 from cnnbook.models.wide_resnet import wide_resnet
 from zoo_references import REFERENCES
@@ -256,6 +256,31 @@ def test_resnext_cardinality_in_the_zoo():
     with torch.device("meta"):
         conv = models.create("resnext101_64x4d").layer1[0].conv2
     assert conv.groups == 64 and conv.in_channels == 256
+
+
+def test_cifar_resnext_29_matches_table_7():
+    with torch.device("meta"):
+        small, large = models.create("resnext29_8x64d"), models.create("resnext29_16x64d")
+    # The paper's 34.4M and 68.1M leave out the BN parameters.
+    assert round(count(small, skip_bn=True) / 1e6, 1) == 34.4 and round(count(large, skip_bn=True) / 1e6, 1) == 68.1
+    convs = [m for m in small.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) - 3 + 1 == 29   # 27 block convolutions and the stem (3 projections), plus the fc
+    assert [getattr(small, s)[0].conv2.out_channels for s in small.stage_names] == [512, 1024, 2048]
+    assert small.layer3[-1].conv3.out_channels == 1024 and small.layer1[0].conv2.groups == 8
+
+
+def test_cifar_resnext_width_and_stem_pool():
+    model = cifar_resnext(20, 8, 4, num_classes=10, in_channels=1, width=0.25, stem_pool=True)
+    assert model.input_spec.model_name == "resnext20_8x4d" and model.reduction == 8
+    assert [getattr(model, s)[0].conv2.out_channels for s in model.stage_names] == [32, 64, 128]
+    shapes = []
+    model.layer1.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10) and shapes[0] == (2, 64, 14, 14)
+    assert isinstance(cifar_resnext(11, 8, 4, width=0.25).maxpool, nn.Identity)
+    with pytest.raises(ValueError, match="9n\\+2"):
+        cifar_resnext(28, 8, 4)
+    with pytest.raises(ValueError, match="group_width"):
+        cifar_resnext(29, 8, 5, width=0.375)   # 24 channels: 64 * 5 / 24 is not whole
 
 
 # --- Stochastic depth -----------------------------------------------------------

@@ -42,6 +42,8 @@ class ResNet(nn.Module):
 
     Stage i has ``base_channels * 2**i`` channels (times the block's expansion), and
     every stage after the first halves the resolution in its first block.
+    ``stem_pool=True`` keeps the max pooling after a ``small_input`` stem (half the
+    resolution from the first stage on, a quarter of the cost);
     ``survival_last < 1`` adds stochastic depth with the linear decay rule;
     ``block_kwargs`` go to every block (``groups``, ``width_per_group``, ``stride_in_1x1``).
     """
@@ -49,7 +51,7 @@ class ResNet(nn.Module):
     def __init__(self, block: type[nn.Module], layers: list[int], num_classes: int = 1000,
                  in_channels: int = 3, base_channels: int = 64, small_input: bool = False,
                  shortcut: str = "projection", survival_last: float = 1.0, sd_mode: str = "paper",
-                 **block_kwargs: Any):
+                 stem_pool: bool = False, **block_kwargs: Any):
         super().__init__()
         channels = base_channels
         if small_input:
@@ -58,8 +60,9 @@ class ResNet(nn.Module):
             self.conv1 = nn.Conv2d(in_channels, channels, 7, 2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(channels)
         self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.Identity() if small_input else nn.MaxPool2d(3, 2, padding=1)
-        self.reduction = 2 ** (len(layers) - 1) * (1 if small_input else 4)
+        pool = stem_pool or not small_input
+        self.maxpool = nn.MaxPool2d(3, 2, padding=1) if pool else nn.Identity()
+        self.reduction = 2 ** (len(layers) - 1) * (1 if small_input else 2) * (2 if pool else 1)
 
         survival = iter(linear_survival(sum(layers), survival_last))
         self.stage_names = [f"layer{i + 1}" for i in range(len(layers))]

@@ -10,6 +10,9 @@ deep neural networks", CVPR 2017.
   ``copy_resnext_weights`` moves the weights of one form into another; the outputs
   are then equal (up to rounding), which is the paper's point: (c) is just a
   faster way to compute (a).
+* ``resnext29_8x64d``, ``resnext29_16x64d``: the CIFAR networks of the paper's
+  Section 5.2 (34.4M and 68.1M parameters, Table 7); ``cifar_resnext`` builds any
+  depth 9n+2, cardinality and group width, e.g. a CPU-sized ResNeXt-29 (8x4d).
 
 Where we differ from the paper's Fig. 3: each form has BN after its convolutions
 (as the paper's implementation does), with the last BN applied after the sum in (a).
@@ -24,8 +27,9 @@ import torch
 from torch import nn
 
 from ._registry import register
-from .blocks import Bottleneck, conv1x1, conv3x3, make_shortcut
-from .resnet import imagenet_resnet
+from ._width import scaled
+from .blocks import Bottleneck, checked, conv1x1, conv3x3, make_shortcut
+from .resnet import ResNet, imagenet_resnet
 
 
 def _path(in_channels: int, width: int, stride: int) -> "OrderedDict[str, nn.Module]":
@@ -135,3 +139,37 @@ def resnext101_64x4d(num_classes: int = 1000, in_channels: int = 3, small_input:
     """ResNeXt-101 (64x4d) (torchvision-compatible)."""
     return imagenet_resnet("resnext101_64x4d", 101, num_classes, in_channels, small_input, width,
                            groups=64, width_per_group=4, **kwargs)
+
+
+def cifar_resnext(depth: int, cardinality: int, group_width: int, num_classes: int = 10, in_channels: int = 3,
+                  width: float = 1.0, stem_pool: bool = False, name: str | None = None) -> nn.Module:
+    """A CIFAR ResNeXt-``depth`` (``cardinality`` x ``group_width``d) for 32x32 (or 28x28) images.
+
+    A 3x3 stem of 64 channels, then three stages of n = (depth - 2) / 9 bottleneck blocks
+    with 256, 512 and 1024 output channels; the grouped 3x3 convolutions of the first
+    stage have ``cardinality`` groups of ``group_width`` channels, twice as many
+    channels per group in each later stage. ``width`` scales the stem and the block
+    outputs, not the groups: the name "C x dd" stays literal. ``stem_pool=True`` adds a
+    3x3/2 max pooling after the stem (the first stage on 14x14 maps for 28x28 images).
+    """
+    if (depth - 2) % 9:
+        raise ValueError(f"a CIFAR ResNeXt has 9n+2 layers, got depth {depth}")
+    base = scaled(64, width)
+    if 64 * group_width % base:
+        raise ValueError(f"group_width={group_width} is not a whole multiple of {base}/64 channels "
+                         f"(width={width}); choose a width such as 0.5 or 0.25.")
+    model = ResNet(Bottleneck, [(depth - 2) // 9] * 3, num_classes, in_channels, base, small_input=True,
+                   stem_pool=stem_pool, groups=cardinality, width_per_group=64 * group_width // base)
+    return checked(model, name or f"resnext{depth}_{cardinality}x{group_width}d", in_channels, model.reduction)
+
+
+@register
+def resnext29_8x64d(num_classes: int = 10, in_channels: int = 3, width: float = 1.0) -> nn.Module:
+    """CIFAR ResNeXt-29 (8x64d): 34.4M parameters, 3.65% CIFAR-10 test error (the paper's Table 7)."""
+    return cifar_resnext(29, 8, 64, num_classes, in_channels, width)
+
+
+@register
+def resnext29_16x64d(num_classes: int = 10, in_channels: int = 3, width: float = 1.0) -> nn.Module:
+    """CIFAR ResNeXt-29 (16x64d): 68.1M parameters, 3.58% CIFAR-10 test error (Table 7)."""
+    return cifar_resnext(29, 16, 64, num_classes, in_channels, width)
