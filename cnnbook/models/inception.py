@@ -230,12 +230,11 @@ class InceptionV3(nn.Module):
         x = self.maxpool1(self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x))))
         x = self.maxpool2(self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x)))
         x = self.Mixed_6a(self.Mixed_5d(self.Mixed_5c(self.Mixed_5b(x))))
-        at_6e = self.Mixed_6e(self.Mixed_6d(self.Mixed_6c(self.Mixed_6b(x))))
-        x = self.Mixed_7c(self.Mixed_7b(self.Mixed_7a(at_6e)))
+        x = self.Mixed_6e(self.Mixed_6d(self.Mixed_6c(self.Mixed_6b(x))))
+        aux = self.AuxLogits(x) if self.training and self.AuxLogits is not None else None
+        x = self.Mixed_7c(self.Mixed_7b(self.Mixed_7a(x)))
         logits = self.fc(torch.flatten(self.dropout(self.avgpool(x)), 1))
-        if self.training and self.AuxLogits is not None:
-            return InceptionV3Outputs(logits, self.AuxLogits(at_6e))
-        return logits
+        return logits if aux is None else InceptionV3Outputs(logits, aux)
 
 
 # --------------------------------------------------------------------------------------
