@@ -15,9 +15,10 @@ from torch import nn
 
 from cnnbook import models
 from cnnbook.models._registry import _BUILDERS
-from cnnbook.models.blocks import BasicBlock, Bottleneck
+from cnnbook.models.blocks import BasicBlock, Bottleneck, PreActBasicBlock
 from cnnbook.models.densenet import DenseNet, densenet_bc, saved_tensor_bytes
 from cnnbook.models.highway import HighwayBlock
+from cnnbook.models.preact_resnet import PreActResNet
 from cnnbook.models.resnext import AggregatedPathsBlock, ConcatPathsBlock, cifar_resnext, copy_resnext_weights
 from cnnbook.models.stochastic_depth import StochasticDepth, linear_survival
 from cnnbook.models.wide_resnet import wide_resnet
@@ -212,6 +213,18 @@ def test_wide_resnet_dropout_and_depth():
     assert model.stages[0].blocks[0].conv1.out_channels == 32
     with pytest.raises(ValueError, match="6n\\+4"):
         wide_resnet(27, 10)
+
+
+def test_wide_resnet_stem_pool():
+    model = wide_resnet(10, 2, in_channels=1, stem_pool=True)
+    assert model.reduction == 8 and isinstance(model.stem.pool, nn.MaxPool2d)
+    shapes = []
+    model.stages[0].register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10) and shapes[0] == (2, 32, 14, 14)
+    assert count(model) == count(wide_resnet(10, 2, in_channels=1))   # pooling adds no parameters
+    assert not hasattr(wide_resnet(10, 2).stem, "pool") and wide_resnet(10, 2).reduction == 4
+    with pytest.raises(ValueError, match="small_input"):
+        PreActResNet(PreActBasicBlock, [1, 1], [8, 16], stem_pool=True)
 
 
 def test_resnest_radix_and_cardinality():

@@ -43,21 +43,27 @@ class PreActResNet(nn.Module):
 
     ``channels`` are the output channels of the stages; stages after the first
     halve the resolution. ``small_input=True`` makes the stem a 3x3/1 convolution
-    without pooling (the CIFAR networks); ``block_kwargs`` go to every block.
+    without pooling (the CIFAR networks); ``stem_pool=True`` adds a 3x3/2 max pooling
+    after it (the stages then work on half the resolution, a quarter of the cost);
+    ``block_kwargs`` go to every block.
     """
 
     def __init__(self, block: type[nn.Module], layers: list[int], channels: list[int],
                  num_classes: int = 1000, in_channels: int = 3, stem_channels: int = 64,
-                 small_input: bool = False, **block_kwargs: Any):
+                 small_input: bool = False, stem_pool: bool = False, **block_kwargs: Any):
         super().__init__()
+        if stem_pool and not small_input:
+            raise ValueError("stem_pool=True adds pooling to the small_input stem; the large stem already pools")
         if small_input:
+            pool = {"pool": nn.MaxPool2d(3, 2, padding=1)} if stem_pool else {}
             self.stem = nn.Sequential(OrderedDict(
-                conv=nn.Conv2d(in_channels, stem_channels, 3, 1, padding=1, bias=False)))
+                conv=nn.Conv2d(in_channels, stem_channels, 3, 1, padding=1, bias=False), **pool))
         else:
             self.stem = nn.Sequential(OrderedDict(
                 conv=nn.Conv2d(in_channels, stem_channels, 7, 2, padding=3, bias=False),
                 pool=nn.MaxPool2d(3, 2, padding=1)))
-        self.reduction = 2 ** (len(layers) - 1) * (1 if small_input else 4)
+        stem_reduction = 4 if not small_input else 2 if stem_pool else 1
+        self.reduction = 2 ** (len(layers) - 1) * stem_reduction
         stages, c = [], stem_channels
         for i, (depth, out) in enumerate(zip(layers, channels)):
             blocks = [block(c if j == 0 else out, out, 2 if i > 0 and j == 0 else 1, **block_kwargs)

@@ -23,14 +23,18 @@ from .resnet import imagenet_resnet
 
 
 def wide_resnet(depth: int, widen_factor: int, dropout: float = 0.0, num_classes: int = 10,
-                in_channels: int = 3, name: str | None = None) -> nn.Module:
-    """WRN-``depth``-``widen_factor`` for 32x32 images (any size from 4x4 works)."""
+                in_channels: int = 3, name: str | None = None, stem_pool: bool = False) -> nn.Module:
+    """WRN-``depth``-``widen_factor`` for 32x32 images (any size from 4x4 works).
+
+    ``stem_pool=True`` max-pools after the stem, so the three stages run on half the
+    resolution at a quarter of the cost (the book's CPU-sized networks).
+    """
     if (depth - 4) % 6:
         raise ValueError(f"a wide ResNet has 6n+4 layers, got depth {depth}")
     n = (depth - 4) // 6
     channels = [16 * widen_factor, 32 * widen_factor, 64 * widen_factor]
     model = PreActResNet(PreActBasicBlock, [n] * 3, channels, num_classes, in_channels,
-                         stem_channels=16, small_input=True, dropout=dropout)
+                         stem_channels=16, small_input=True, stem_pool=stem_pool, dropout=dropout)
     return checked(model, name or f"wrn{depth}_{widen_factor}", in_channels, model.reduction)
 
 
