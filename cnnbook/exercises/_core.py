@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from html import escape
 from typing import Any, Callable
 
+import torch
 from torch import nn
 
 Checker = Callable[[Any], tuple[bool, str]]
@@ -83,3 +84,15 @@ def expect_number(answer: Any, expected: int, hint: str) -> tuple[bool, str]:
     if answer == expected:
         return True, f"{expected:,} is right."
     return False, f"{answer:,} is not it. {hint}"
+
+
+def expect_tensor(got: Any, expected: torch.Tensor, right: str, wrong: str,
+                  shape_hint: str = "") -> tuple[bool, str]:
+    """Compare the reader's tensor with the library's: its type, its shape, then its values."""
+    if not isinstance(got, torch.Tensor):
+        return False, f"expected a tensor, got {type(got).__name__}"
+    if got.shape != expected.shape:
+        return False, f"the output has shape {tuple(got.shape)}, expected {tuple(expected.shape)}{shape_hint}"
+    if not torch.allclose(got, expected, atol=1e-5):
+        return False, wrong
+    return True, right

@@ -8,7 +8,7 @@ import torch
 
 from ..models.blocks import BasicBlock, Bottleneck, ZeroPadShortcut
 from ..models.resnet import LAYERS
-from ._core import checker, expect_number, parameter_count
+from ._core import checker, expect_number, expect_tensor, parameter_count
 
 
 @checker("ch8.basic-block-params")
@@ -41,11 +41,6 @@ def _zero_pad_shortcut(shortcut: Callable[[torch.Tensor], torch.Tensor]) -> tupl
     x = torch.randn(2, 16, 8, 8, generator=torch.Generator().manual_seed(8))
     expected = ZeroPadShortcut(16, 32, 2)(x)
     got = shortcut(x)
-    if not isinstance(got, torch.Tensor):
-        return False, f"expected a tensor, got {type(got).__name__}"
-    if got.shape != expected.shape:
-        return False, f"the output has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
-    if not torch.allclose(got, expected):
-        return False, ("the shapes are right but not the values: keep every second row and column "
-                       "(starting at 0) and put the new zero channels after the old ones.")
-    return True, "it matches option A: no parameters, and the old channels pass unchanged."
+    return expect_tensor(got, expected, "it matches option A: no parameters, and the old channels pass unchanged.",
+                         "the shapes are right but not the values: keep every second row and column "
+                         "(starting at 0) and put the new zero channels after the old ones.")

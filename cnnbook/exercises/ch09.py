@@ -10,7 +10,7 @@ from torch import nn
 
 from ..models import create
 from ..models.blocks import PreActBasicBlock, PreActBottleneck
-from ._core import checker, expect_number, parameter_count
+from ._core import checker, expect_number, expect_tensor, parameter_count
 
 
 @checker("ch9.resnet1001-blocks")
@@ -62,9 +62,6 @@ def _preact_forward(forward: Callable[[nn.Module, torch.Tensor], torch.Tensor]) 
     with torch.no_grad():
         expected = block(x)
         got = forward(block, x.clone())
-    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
-        return False, f"expected a tensor of shape {tuple(expected.shape)}"
-    if not torch.allclose(got, expected, atol=1e-5):
-        return False, ("the output differs from the block's: BN then ReLU before each convolution, "
-                       "and nothing after adding x.")
-    return True, "it matches PreActBasicBlock: the addition is the last thing the block does."
+    return expect_tensor(got, expected, "it matches PreActBasicBlock: the addition is the last thing the block does.",
+                         "the output differs from the block's: BN then ReLU before each convolution, "
+                         "and nothing after adding x.")

@@ -10,7 +10,7 @@ from torch import nn
 from ..models import create
 from ..models.blocks import PreActBasicBlock
 from ..models.wide_resnet import wide_resnet
-from ._core import checker, expect_number, parameter_count
+from ._core import checker, expect_number, expect_tensor, parameter_count
 
 
 def matched_depth(widen_factor: int, target: int, depths: range = range(10, 203, 6)) -> int:
@@ -60,9 +60,7 @@ def _wide_block_forward(forward: Callable[[nn.Module, torch.Tensor], torch.Tenso
         expected = block(x.clone())
         torch.manual_seed(0)
         got = forward(block, x.clone())
-    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
-        return False, f"expected a tensor of shape {tuple(expected.shape)}"
-    if not torch.allclose(got, expected, atol=1e-5):
-        return False, ("the output differs from the wide block's: BN-ReLU-conv, BN-ReLU, dropout, conv, and then "
-                       "add x; the shortcut carries x untouched.")
-    return True, "it matches the wide block: dropout acts on the first convolution's activated output only."
+    return expect_tensor(got, expected, "it matches the wide block: dropout acts on the first convolution's "
+                                        "activated output only.",
+                         "the output differs from the wide block's: BN-ReLU-conv, BN-ReLU, dropout, conv, and then "
+                         "add x; the shortcut carries x untouched.")

@@ -9,7 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..models.blocks import Bottleneck
-from ._core import checker, expect_number, parameter_count
+from ._core import checker, expect_number, expect_tensor, parameter_count
 
 
 def matched_group_width(cardinality: int, in_channels: int = 256, planes: int = 64) -> int:
@@ -54,11 +54,7 @@ def _grouped_by_hand(grouped: Callable[[torch.Tensor, torch.Tensor, int], torch.
     weight = torch.randn(16, 4, 3, 3, generator=generator)
     expected = F.conv2d(x, weight, padding=1, groups=4)
     got = grouped(x, weight, 4)
-    if not isinstance(got, torch.Tensor):
-        return False, f"expected a tensor, got {type(got).__name__}"
-    if got.shape != expected.shape:
-        return False, f"the output has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
-    if not torch.allclose(got, expected, atol=1e-5):
-        return False, ("the shapes are right but not the values: group i takes input channels and filters "
-                       "i*n ... (i+1)*n - 1, and the groups' outputs are concatenated in order.")
-    return True, "it matches F.conv2d(..., groups=4): a grouped convolution is separate paths, concatenated."
+    return expect_tensor(got, expected, "it matches F.conv2d(..., groups=4): a grouped convolution is separate "
+                                        "paths, concatenated.",
+                         "the shapes are right but not the values: group i takes input channels and filters "
+                         "i*n ... (i+1)*n - 1, and the groups' outputs are concatenated in order.")

@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 import torch
 
 from ..models.densenet import DenseBlock, DenseLayer, densenet121
-from ._core import checker, expect_number, parameter_count
+from ._core import checker, expect_number, expect_tensor, parameter_count
 
 Layer = Callable[[torch.Tensor], torch.Tensor]
 
@@ -58,12 +58,7 @@ def _dense_block(dense_block: Callable[[Sequence[Layer], torch.Tensor], torch.Te
     x = torch.randn(2, 8, 6, 6, generator=torch.Generator().manual_seed(14))
     with torch.no_grad():
         expected, got = block(x), dense_block(layers, x)
-    if not isinstance(got, torch.Tensor):
-        return False, f"expected a tensor, got {type(got).__name__}"
-    if got.shape != expected.shape:
-        return False, (f"the output has shape {tuple(got.shape)}, expected {tuple(expected.shape)}: "
-                       f"8 input channels plus 4 layers of k = 4 new channels each.")
-    if not torch.allclose(got, expected, atol=1e-6):
-        return False, ("the shape is right but not the values: every layer must read the concatenation "
-                       "(torch.cat along dimension 1) of x and all outputs so far, in that order.")
-    return True, "that is dense connectivity: every layer sees everything before it in the block."
+    return expect_tensor(got, expected, "that is dense connectivity: every layer sees everything before it in the block.",
+                         "the shape is right but not the values: every layer must read the concatenation "
+                         "(torch.cat along dimension 1) of x and all outputs so far, in that order.",
+                         shape_hint=": 8 input channels plus 4 layers of k = 4 new channels each.")
