@@ -71,8 +71,7 @@ class ActivationExplorer(ModelExplorer):
         self.layer_menu = dropdown(self.layers, self.layers[0], "layer")
         self.first_slider = slider(0, 0, 0, "channels from")
         self.channel_slider = slider(0, 0, 0, "patches of channel")
-        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="your image",
-                                         icon="")   # no icon font: the offline pages would fetch it
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="your image")
         self.upload.observe(self._uploaded, names="value")
         self._build_figure()
         self.watch(self.image_slider, self.layer_menu, self.first_slider, self.channel_slider)
