@@ -35,15 +35,6 @@ def checked(model: nn.Module, name: str, in_channels: int, min_size: int, small_
     return expect_input(model, InputSpec(name, in_channels, min_size=min_size, hint=hint))
 
 
-def stem_reduction(small_input: bool, stem_pool: bool) -> int:
-    """How much a stem shrinks the image: 4 for the ImageNet stem, 1 for the small-input
-    stem, 2 when ``stem_pool`` adds a pooling to the small-input stem."""
-    if stem_pool and not small_input:
-        raise ValueError("stem_pool=True adds a pooling to the small-input stem; pass small_input=True "
-                         "too (the ImageNet stem already pools).")
-    return 4 if not small_input else 2 if stem_pool else 1
-
-
 def init_weights(model: nn.Module) -> nn.Module:
     """He initialisation of the convolutions (fan-out, as torchvision); BN to the identity."""
     for m in model.modules():

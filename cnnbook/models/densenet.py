@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from torch.utils.checkpoint import checkpoint
 
 from ._registry import register
-from .blocks import checked, init_weights, stem_reduction
+from .blocks import checked, init_weights
 
 # (growth rate, layers per dense block, channels of the stem)
 CONFIGS: dict[str, tuple[int, tuple[int, ...], int]] = {
@@ -101,7 +101,9 @@ class DenseNet(nn.Module):
                  compression: float = 0.5, drop_rate: float = 0.0, small_input: bool = False,
                  memory_efficient: bool = False, stem_pool: bool = False):
         super().__init__()
-        self.reduction = 2 ** (len(block_config) - 1) * stem_reduction(small_input, stem_pool)
+        if stem_pool and not small_input:
+            raise ValueError("stem_pool=True adds a pooling to the small-input stem; pass small_input=True "
+                             "too (the ImageNet stem already pools).")
         if small_input:
             stem = OrderedDict(conv0=nn.Conv2d(in_channels, num_init_features, 3, 1, padding=1, bias=False))
             if stem_pool:
@@ -112,6 +114,7 @@ class DenseNet(nn.Module):
                 conv0=nn.Conv2d(in_channels, num_init_features, 7, 2, padding=3, bias=False),
                 norm0=nn.BatchNorm2d(num_init_features), relu0=nn.ReLU(inplace=True),
                 pool0=nn.MaxPool2d(3, 2, padding=1))
+        self.reduction = 2 ** (len(block_config) - 1) * (2 if stem_pool else 1 if small_input else 4)
         self.features = nn.Sequential(stem)
         c = num_init_features
         for i, num_layers in enumerate(block_config):

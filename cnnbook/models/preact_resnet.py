@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from ._registry import register
-from .blocks import PreActBasicBlock, PreActBottleneck, checked, init_weights, stem_reduction
+from .blocks import PreActBasicBlock, PreActBottleneck, checked, init_weights
 
 IMAGENET: dict[int, tuple[type[nn.Module], list[int]]] = {
     18: (PreActBasicBlock, [2, 2, 2, 2]),
@@ -52,7 +52,8 @@ class PreActResNet(nn.Module):
                  num_classes: int = 1000, in_channels: int = 3, stem_channels: int = 64,
                  small_input: bool = False, stem_pool: bool = False, **block_kwargs: Any):
         super().__init__()
-        self.reduction = 2 ** (len(layers) - 1) * stem_reduction(small_input, stem_pool)
+        if stem_pool and not small_input:
+            raise ValueError("stem_pool=True adds pooling to the small_input stem; the large stem already pools")
         if small_input:
             pool = {"pool": nn.MaxPool2d(3, 2, padding=1)} if stem_pool else {}
             self.stem = nn.Sequential(OrderedDict(
@@ -61,6 +62,8 @@ class PreActResNet(nn.Module):
             self.stem = nn.Sequential(OrderedDict(
                 conv=nn.Conv2d(in_channels, stem_channels, 7, 2, padding=3, bias=False),
                 pool=nn.MaxPool2d(3, 2, padding=1)))
+        stem_reduction = 4 if not small_input else 2 if stem_pool else 1
+        self.reduction = 2 ** (len(layers) - 1) * stem_reduction
         stages, c = [], stem_channels
         for i, (depth, out) in enumerate(zip(layers, channels)):
             blocks = [block(c if j == 0 else out, out, 2 if i > 0 and j == 0 else 1, **block_kwargs)
