@@ -14,9 +14,11 @@ import torchvision
 from torch import nn
 
 from cnnbook import models
+from cnnbook.analysis import capture_activations
 from cnnbook.models._registry import _BUILDERS
 from cnnbook.models.blocks import BasicBlock, Bottleneck, PreActBasicBlock
 from cnnbook.models.densenet import DenseNet, densenet_bc, saved_tensor_bytes
+from cnnbook.models.dpn import DualPathBlock, cifar_dpn
 from cnnbook.models.highway import HighwayBlock
 from cnnbook.models.preact_resnet import PreActResNet
 from cnnbook.models.resnext import AggregatedPathsBlock, ConcatPathsBlock, cifar_resnext, copy_resnext_weights
@@ -64,7 +66,7 @@ def smallest_input(model: nn.Module, batch: int = 2) -> torch.Tensor:
 
 
 def test_every_model_of_the_families_is_covered():
-    assert len(REFERENCED) == 21
+    assert len(REFERENCED) == 22
     assert {"resnet110", "resnet110_stochastic_depth", "plain20", "plain56", "plain18", "plain34", "highway",
             "preact_resnet110", "preact_resnet164", "preact_resnet1001", "wrn28_10", "wrn16_8",
             "densenet_bc100"} <= set(OURS)
@@ -237,6 +239,30 @@ def test_resnest_radix_and_cardinality():
         torch.fx.symbolic_trace(model)
     with pytest.raises(ValueError, match="radix"):
         models.create("resnest50d", radix=0)
+
+
+def test_resnest_attention_tap_holds_the_split_weights():
+    torch.manual_seed(0)
+    for radix in (1, 2, 4):
+        model = models.create("resnest14d", num_classes=10, in_channels=1, radix=radix, cardinality=2, width=0.25,
+                              small_input=True, stem_pool=True).eval()
+        weights = capture_activations(model, torch.randn(3, 1, 28, 28), ["layer2.0.conv2.attention"])
+        weights = weights["layer2.0.conv2.attention"]
+        assert weights.shape == (3, radix, 64, 1, 1)
+        if radix == 1:       # SE-Net's sigmoid gate: strictly between 0 and 1, not a distribution
+            assert ((weights > 0) & (weights < 1)).all() and not torch.allclose(weights.sum(1), torch.ones(3, 64, 1, 1))
+        else:                # an r-softmax: the splits' weights of each channel sum to one
+            torch.testing.assert_close(weights.sum(1), torch.ones(3, 64, 1, 1))
+
+
+def test_resnest14d_stem_pool_halves_the_maps():
+    kwargs = dict(num_classes=10, in_channels=1, width=0.25, small_input=True)
+    pooled, unpooled = models.create("resnest14d", stem_pool=True, **kwargs), models.create("resnest14d", **kwargs)
+    assert pooled.reduction == 16 and unpooled.reduction == 8
+    assert isinstance(pooled.maxpool, nn.MaxPool2d) and isinstance(unpooled.maxpool, nn.Identity)
+    assert pooled(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+    with pytest.raises(ValueError, match="small_input"):
+        models.create("resnest14d", stem_pool=True)
 
 
 # --- ResNeXt: the three equivalent forms -----------------------------------------
@@ -427,6 +453,34 @@ def test_torchvision_densenet_weights_load_into_memory_efficient_mode():
         ref = torchvision.models.densenet121(memory_efficient=True)
     ours.load_state_dict(ref.state_dict(), strict=True, assign=True)
     assert ours.features.denseblock1.denselayer1.norm1.weight.shape == (64,)
+
+
+def test_cifar_dpn_widths_paths_and_stem_pool():
+    model = models.create("dpn20_small")
+    shapes = {}
+    for name, block in model.features.named_children():
+        if isinstance(block, DualPathBlock):
+            block.register_forward_hook(lambda m, args, out, name=name: shapes.__setitem__(name, tuple(out.shape)))
+    model(torch.randn(2, 1, 28, 28)).sum().backward()
+    # residual width bw plus a dense path of 3 inc after a stage's first block, one inc more per block
+    assert shapes == {"conv2_1": (2, 16 + 24, 14, 14), "conv2_2": (2, 16 + 32, 14, 14),
+                      "conv3_1": (2, 32 + 48, 7, 7), "conv3_2": (2, 32 + 64, 7, 7),
+                      "conv4_1": (2, 64 + 48, 4, 4), "conv4_2": (2, 64 + 64, 4, 4)}
+    assert model.features.conv2_1.c3x3_b.conv.groups == 8 and model.input_spec.min_size == 8
+    assert isinstance(cifar_dpn((1,), (8,), (8,), (4,), 4, stem_pool=False).features.conv1_pool, nn.Identity)
+    assert models.create("dpn68").input_spec.min_size == 32
+    assert models.create("dpn68", small_input=True).input_spec.min_size == 8
+    residual_only = cifar_dpn((1, 2), (8, 8), (8, 16), (0, 0), groups=4)
+    dense_only = cifar_dpn((1, 2), (8, 8), (0, 0), (4, 4), groups=4)
+    assert residual_only.classifier.in_channels == 16 and dense_only.classifier.in_channels == 3 * 4 + 4
+    for model in (residual_only, dense_only):
+        model(torch.randn(2, 1, 28, 28)).sum().backward()
+    with pytest.raises(ValueError, match="not both 0"):
+        cifar_dpn((1,), (8,), (0,), (0,), 4)
+    with pytest.raises(ValueError, match="multiple of groups"):
+        cifar_dpn((1,), (10,), (8,), (4,), 4)
+    with pytest.raises(ValueError, match="one entry per stage"):
+        cifar_dpn((1, 1), (8,), (8,), (4,), 4)
 
 
 # --- Bad input --------------------------------------------------------------------

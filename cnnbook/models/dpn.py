@@ -11,6 +11,7 @@ block of a stage projects the input to the new widths (``c1x1_w_s1`` at stride 1
 so timm's weights load unchanged. Like timm, convolutions are preceded by BN-ReLU
 (eps 1e-3, as in the authors' MXNet code), the last BN is followed by a ReLU, and the
 classifier is a 1x1 convolution. ``small_input=True`` makes the stem stride 1 without max pooling.
+``cifar_dpn`` builds narrower, shallower DPNs with a 3x3 stem for 28x28 or 32x32 images.
 """
 
 from __future__ import annotations
@@ -73,19 +74,20 @@ class DPN(nn.Module):
 
     def __init__(self, stem: tuple[int, int], blocks: tuple[int, ...], width: tuple[int, ...],
                  bw: tuple[int, ...], inc: tuple[int, ...], num_classes: int = 1000, in_channels: int = 3,
-                 small_input: bool = False):
+                 small_input: bool = False, groups: int = GROUPS, stem_pool: bool = False):
         super().__init__()
         c, k = stem
+        pool = stem_pool or not small_input
         layers = OrderedDict(
             conv1_1=nn.Sequential(OrderedDict(
                 conv=nn.Conv2d(in_channels, c, k, 1 if small_input else 2, padding=k // 2, bias=False),
                 bn=nn.BatchNorm2d(c, eps=1e-3), act=nn.ReLU(inplace=True))),
-            conv1_pool=nn.Identity() if small_input else nn.MaxPool2d(3, 2, padding=1))
-        self.reduction = 8 if small_input else 32
+            conv1_pool=nn.MaxPool2d(3, 2, padding=1) if pool else nn.Identity())
+        self.reduction = 2 ** (len(blocks) - 1) * (1 if small_input else 2) * (2 if pool else 1)
         for i in range(len(blocks)):
             for j in range(blocks[i]):
                 kind = "normal" if j > 0 else "proj" if i == 0 else "down"
-                layers[f"conv{i + 2}_{j + 1}"] = DualPathBlock(c, width[i], bw[i], inc[i], GROUPS, kind)
+                layers[f"conv{i + 2}_{j + 1}"] = DualPathBlock(c, width[i], bw[i], inc[i], groups, kind)
                 c = bw[i] + 3 * inc[i] if j == 0 else c + inc[i]
         layers["conv5_bn_ac"] = nn.Sequential(OrderedDict(bn=nn.BatchNorm2d(c, eps=1e-3), act=nn.ReLU()))
         self.features = nn.Sequential(layers)
@@ -112,3 +114,32 @@ def dpn68(num_classes: int = 1000, in_channels: int = 3, small_input: bool = Fal
 def dpn92(num_classes: int = 1000, in_channels: int = 3, small_input: bool = False) -> nn.Module:
     """DPN-92 (timm-compatible, 37.7M parameters)."""
     return dpn("dpn92", num_classes, in_channels, small_input)
+
+
+def cifar_dpn(blocks: tuple[int, ...], width: tuple[int, ...], bw: tuple[int, ...], inc: tuple[int, ...],
+              groups: int, stem: int = 16, num_classes: int = 10, in_channels: int = 1, stem_pool: bool = True,
+              name: str | None = None) -> nn.Module:
+    """A DPN for 28x28 or 32x32 images: a 3x3 stem of ``stem`` channels at stride 1, then
+    ``len(blocks)`` stages (per stage: blocks, 3x3 width in ``groups`` groups, residual width
+    ``bw``, dense increment ``inc``). ``stem_pool=True`` keeps the stem's 3x3/2 max pooling,
+    so the first stage works on 14x14 maps for 28x28 images. ``inc=0`` everywhere leaves a
+    residual path only, ``bw=0`` everywhere a dense path only."""
+    if not len(blocks) == len(width) == len(bw) == len(inc):
+        raise ValueError(f"blocks, width, bw and inc need one entry per stage, got {len(blocks)}, {len(width)}, "
+                         f"{len(bw)} and {len(inc)}")
+    if any(b < 0 or i < 0 or b + i == 0 for b, i in zip(bw, inc)):
+        raise ValueError(f"each stage needs bw >= 0 and inc >= 0, not both 0; got bw={bw}, inc={inc}")
+    if any(w % groups for w in width):
+        raise ValueError(f"every 3x3 width {width} must be a multiple of groups={groups}")
+    model = DPN((stem, 3), blocks, width, bw, inc, num_classes, in_channels, small_input=True, groups=groups,
+                stem_pool=stem_pool)
+    depth = 2 + 3 * sum(blocks)    # the stem, three convolutions per block, the classifier
+    return checked(model, name or f"dpn{depth}", in_channels, model.reduction)
+
+
+@register
+def dpn20_small(num_classes: int = 10, in_channels: int = 1) -> nn.Module:
+    """A CPU-sized DPN-20 for Fashion-MNIST (chapter 15): DPN-68's first three stages, two blocks
+    each, at a quarter of its widths (8 groups of 4 channels) and half its dense increments."""
+    return cifar_dpn((2, 2, 2), width=(32, 64, 128), bw=(16, 32, 64), inc=(8, 16, 16), groups=8,
+                     num_classes=num_classes, in_channels=in_channels, name="dpn20_small")
