@@ -41,4 +41,5 @@ REFERENCES: dict[str, tuple[str, str, tuple[int, int, int], dict]] = {
     "dpn68": ("timm", "dpn68", (3, 32, 32), {}),
     "dpn92": ("timm", "dpn92", (3, 32, 32), {}),
     "resnest50d": ("timm", "resnest50d", (3, 32, 32), {}),
+    "resnest14d": ("timm", "resnest14d", (3, 32, 32), {}),
 }

@@ -13,7 +13,10 @@ pooling after the split attention ("avd") and shortcuts that average-pool before
 their 1x1 projection ("avg down"). Module names follow timm's ``resnest50d``, so its
 weights load unchanged. ``radix``, ``cardinality`` and ``base_width`` are arguments
 (the paper's 2s1x64d by default); ``small_input=True`` makes the stem stride 1
-without max pooling; ``width`` multiplies every channel count.
+without max pooling (``stem_pool=True`` keeps the pooling); ``width`` multiplies
+every channel count. ``resnest14d`` (timm's, one block per stage) is the base of the
+CPU-sized network. Each split-attention unit passes its split weights through an
+identity module, ``attention``, so that a forward hook can read them.
 """
 
 from __future__ import annotations
@@ -45,18 +48,19 @@ class SplitAttention(nn.Module):
         self.bn1 = nn.BatchNorm2d(hidden)
         self.act1 = nn.ReLU(inplace=True)
         self.fc2 = nn.Conv2d(hidden, channels * radix, 1, groups=cardinality)
+        self.attention = nn.Identity()   # a tap: a hook here reads the split weights, (N, radix, C, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.act0(self.bn0(self.conv(x)))
-        if self.radix == 1:
-            gap = x.mean((2, 3), keepdim=True)
-            return x * torch.sigmoid(self.fc2(self.act1(self.bn1(self.fc1(gap)))))
         splits = x.unflatten(1, (self.radix, -1))                      # (N, radix, C, H, W)
         gap = splits.sum(1).mean((2, 3), keepdim=True)                 # (N, C, 1, 1)
         scores = self.fc2(self.act1(self.bn1(self.fc1(gap))))          # (N, card * radix * C/card, 1, 1)
-        scores = scores.unflatten(1, (self.cardinality, self.radix, -1)).transpose(1, 2)
-        weights = scores.softmax(1).flatten(2, 3)                      # (N, radix, C, 1, 1)
-        return (splits * weights).sum(1)
+        if self.radix == 1:
+            weights = torch.sigmoid(scores).unsqueeze(1)               # SE-Net's gate, (N, 1, C, 1, 1)
+        else:
+            scores = scores.unflatten(1, (self.cardinality, self.radix, -1)).transpose(1, 2)
+            weights = scores.softmax(1).flatten(2, 3)                  # (N, radix, C, 1, 1)
+        return (splits * self.attention(weights)).sum(1)
 
 
 class ResNeStBottleneck(nn.Module):
@@ -92,11 +96,18 @@ class ResNeStBottleneck(nn.Module):
 
 
 class ResNeSt(nn.Module):
-    """Deep stem (``conv1``), ``layer1`` ... ``layer4`` of ResNeSt bottlenecks, pooling, ``fc``."""
+    """Deep stem (``conv1``), ``layer1`` ... ``layer4`` of ResNeSt bottlenecks, pooling, ``fc``.
+
+    ``small_input`` makes the stem stride 1 without pooling; ``stem_pool`` keeps its max pooling.
+    """
 
     def __init__(self, layers: list[int], num_classes: int = 1000, in_channels: int = 3, radix: int = 2,
-                 cardinality: int = 1, base_width: int = 64, width: float = 1.0, small_input: bool = False):
+                 cardinality: int = 1, base_width: int = 64, width: float = 1.0, small_input: bool = False,
+                 stem_pool: bool = False):
         super().__init__()
+        if stem_pool and not small_input:
+            raise ValueError("stem_pool=True keeps the max pooling of the small-input stem; pass small_input=True "
+                             "as well (the ImageNet stem always pools)")
         stem = int(32 * width)
         self.conv1 = nn.Sequential(
             conv3x3(in_channels, stem, 1 if small_input else 2), nn.BatchNorm2d(stem), nn.ReLU(inplace=True),
@@ -104,8 +115,8 @@ class ResNeSt(nn.Module):
             conv3x3(stem, 2 * stem))
         self.bn1 = nn.BatchNorm2d(2 * stem)
         self.act1 = nn.ReLU(inplace=True)
-        self.maxpool = nn.Identity() if small_input else nn.MaxPool2d(3, 2, padding=1)
-        self.reduction = 8 if small_input else 32
+        self.maxpool = nn.MaxPool2d(3, 2, padding=1) if stem_pool or not small_input else nn.Identity()
+        self.reduction = (16 if stem_pool else 8) if small_input else 32
         c, stages = 2 * stem, []
         for i, depth in enumerate(layers):
             planes = int(64 * width) * 2 ** i
@@ -126,11 +137,29 @@ class ResNeSt(nn.Module):
         return self.fc(torch.flatten(self.global_pool(x), 1))
 
 
+def resnest(name: str, layers: list[int], num_classes: int = 1000, in_channels: int = 3, radix: int = 2,
+            cardinality: int = 1, base_width: int = 64, width: float = 1.0, small_input: bool = False,
+            stem_pool: bool = False) -> nn.Module:
+    """A ResNeSt with ``layers`` blocks in its four stages, with the input check attached."""
+    if radix < 1 or cardinality < 1:
+        raise ValueError(f"radix and cardinality must be at least 1, got {radix} and {cardinality}")
+    model = ResNeSt(layers, num_classes, in_channels, radix, cardinality, base_width, width, small_input, stem_pool)
+    return checked(model, name, in_channels, model.reduction, small_input)
+
+
 @register
 def resnest50d(num_classes: int = 1000, in_channels: int = 3, radix: int = 2, cardinality: int = 1,
                base_width: int = 64, width: float = 1.0, small_input: bool = False) -> nn.Module:
     """ResNeSt-50 (timm ``resnest50d``, 27.5M parameters): 2s1x64d, deep stem, avg down."""
-    if radix < 1 or cardinality < 1:
-        raise ValueError(f"radix and cardinality must be at least 1, got {radix} and {cardinality}")
-    model = ResNeSt([3, 4, 6, 3], num_classes, in_channels, radix, cardinality, base_width, width, small_input)
-    return checked(model, "resnest50d", in_channels, model.reduction, small_input)
+    return resnest("resnest50d", [3, 4, 6, 3], num_classes, in_channels, radix, cardinality, base_width, width,
+                   small_input)
+
+
+@register
+def resnest14d(num_classes: int = 1000, in_channels: int = 3, radix: int = 2, cardinality: int = 1,
+               base_width: int = 64, width: float = 1.0, small_input: bool = False,
+               stem_pool: bool = False) -> nn.Module:
+    """ResNeSt-14 (timm ``resnest14d``): one block per stage; with ``width``, ``small_input`` and
+    ``stem_pool`` the CPU-sized network of chapter 16."""
+    return resnest("resnest14d", [1, 1, 1, 1], num_classes, in_channels, radix, cardinality, base_width, width,
+                   small_input, stem_pool)
