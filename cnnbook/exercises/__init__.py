@@ -16,7 +16,6 @@ from . import ch06  # noqa: F401
 from . import ch07  # noqa: F401
 from . import ch08  # noqa: F401
 from . import ch09  # noqa: F401
-from . import ch10  # noqa: F401
 from . import ch11  # noqa: F401
 from . import ch12  # noqa: F401
 from . import ch13  # noqa: F401
