@@ -484,6 +484,24 @@ def test_inception_resnet_residual_scale():
         torch.testing.assert_close(block(y), torch.relu(y + 0.1 * block.conv2d(branches)))
 
 
+def test_inception_resnet_reduced_blocks_and_stem_pool():
+    net = meta("inception_resnet_v2", small_input=True, stem_pool=True, blocks=(1, 2, 1))
+    assert (len(net.repeat), len(net.repeat_1), len(net.repeat_2)) == (1, 2, 0)  # the last C block is block8
+    assert count(net) < count(meta("inception_resnet_v2", small_input=True))
+    seen = []
+    for grid in (net.conv2d_4a, net.repeat, net.repeat_1, net.block8):
+        grid.register_forward_hook(lambda module, args, out: seen.append(out.shape[-1]))
+    net.eval()(torch.empty(1, 3, 28, 28, device="meta"))
+    assert seen == [13, 13, 6, 2]  # pooled once after the first three convolutions
+    assert count(meta("inception_resnet_v2", small_input=True, stem_pool=True)) == count(meta("inception_resnet_v2"))
+    with pytest.raises(ValueError, match="small_input"):
+        models.create("inception_resnet_v2", stem_pool=True)
+    with pytest.raises(ValueError, match="at least one C block"):
+        models.create("inception_resnet_v2", blocks=(1, 2, 0))
+    with pytest.raises(ValueError, match="at least 15x15"):
+        models.create("inception_resnet_v2", small_input=True, stem_pool=True, width=0.125)(torch.zeros(1, 3, 14, 14))
+
+
 def test_inception_v4_stem_and_grids():
     net = meta("inception_v4")
     shapes = []

@@ -502,28 +502,33 @@ class InceptionResNetC(nn.Module):
 
 class InceptionResNetV2(nn.Module):
     """Inception-ResNet-v2 as timm builds it: stem, 10 x A, reduction A, 20 x B,
-    reduction B, 10 x C (the last unscaled, without ReLU), a 1x1 conv to 1536."""
+    reduction B, 10 x C (the last unscaled, without ReLU), a 1x1 conv to 1536.
+
+    ``blocks`` sets the numbers of A, B and C blocks (for reduced variants);
+    ``stem_pool`` keeps the stem's first max pooling with ``small_input``."""
 
     def __init__(self, num_classes: int = 1000, in_channels: int = 3,
                  residual_scale: tuple[float, float, float] = (0.17, 0.10, 0.20), width: float = 1.0,
-                 small_input: bool = False, dropout: float = 0.2):
+                 small_input: bool = False, dropout: float = 0.2,
+                 blocks: tuple[int, int, int] = (10, 20, 10), stem_pool: bool = False):
         super().__init__()
         conv = partial(BasicConv2d, width=width)
         scale_a, scale_b, scale_c = residual_scale
+        blocks_a, blocks_b, blocks_c = blocks
         s, p = (1, 1) if small_input else (2, 0)  # the stem's stride and padding
         self.conv2d_1a = BasicConv2d(in_channels, scaled(32, width), 3, stride=s, padding=p)
         self.conv2d_2a = conv(32, 32, 3, padding=p)
         self.conv2d_2b = conv(32, 64, 3, padding=1)
-        self.maxpool_3a = nn.Identity() if small_input else nn.MaxPool2d(3, stride=2)
+        self.maxpool_3a = nn.MaxPool2d(3, stride=2) if stem_pool or not small_input else nn.Identity()
         self.conv2d_3b = conv(64, 80, 1)
         self.conv2d_4a = conv(80, 192, 3, padding=p)
         self.maxpool_5a = nn.Identity() if small_input else nn.MaxPool2d(3, stride=2)
         self.mixed_5b = Mixed5b(width)
-        self.repeat = nn.Sequential(*[InceptionResNetA(scale_a, width) for _ in range(10)])
+        self.repeat = nn.Sequential(*[InceptionResNetA(scale_a, width) for _ in range(blocks_a)])
         self.mixed_6a = ReductionA(320, 256, 256, 384, 384, width)
-        self.repeat_1 = nn.Sequential(*[InceptionResNetB(scale_b, width) for _ in range(20)])
+        self.repeat_1 = nn.Sequential(*[InceptionResNetB(scale_b, width) for _ in range(blocks_b)])
         self.mixed_7a = ReductionBResNet(width)
-        self.repeat_2 = nn.Sequential(*[InceptionResNetC(scale_c, width=width) for _ in range(9)])
+        self.repeat_2 = nn.Sequential(*[InceptionResNetC(scale_c, width=width) for _ in range(blocks_c - 1)])
         self.block8 = InceptionResNetC(1.0, relu=False, width=width)
         self.conv2d_7b = conv(2080, 1536, 1)
         self.global_pool = nn.AdaptiveAvgPool2d(1)
@@ -575,12 +580,21 @@ def inception_v4(num_classes: int = 1000, in_channels: int = 3, width: float = 1
 def inception_resnet_v2(num_classes: int = 1000, in_channels: int = 3,
                         residual_scale: float | tuple[float, float, float] = (0.17, 0.10, 0.20),
                         width: float = 1.0, small_input: bool = False,
-                        dropout: float = 0.2) -> InceptionResNetV2:
+                        dropout: float = 0.2, blocks: tuple[int, int, int] = (10, 20, 10),
+                        stem_pool: bool = False) -> InceptionResNetV2:
     """Inception-ResNet-v2, timm-compatible. ``residual_scale``: one factor for all
-    blocks, or one each for the 35x35, 17x17 and 8x8 blocks."""
+    blocks, or one each for the 35x35, 17x17 and 8x8 blocks. ``blocks``: how many
+    A, B and C blocks (the paper's 10, 20, 10; at least one C block, the unscaled last).
+    ``stem_pool`` (with ``small_input``): keep the stem's first 3x3/2 max pooling, so a
+    28x28 image meets the blocks on 13x13, 6x6 and 2x2 grids, at about a quarter of the cost."""
     if isinstance(residual_scale, (int, float)):
         residual_scale = (residual_scale,) * 3
-    model = InceptionResNetV2(num_classes, in_channels, tuple(residual_scale), width, small_input, dropout)
-    return expect_input(model, InputSpec("inception_resnet_v2", in_channels,
-                                         min_size=7 if small_input else 75,
+    if len(blocks) != 3 or min(blocks[:2]) < 0 or blocks[2] < 1:
+        raise ValueError(f"blocks must be three counts (A, B, C) with at least one C block, got {blocks}")
+    if stem_pool and not small_input:
+        raise ValueError("stem_pool=True is for small_input=True (the large stem pools anyway)")
+    model = InceptionResNetV2(num_classes, in_channels, tuple(residual_scale), width, small_input, dropout,
+                              tuple(blocks), stem_pool)
+    min_size = (15 if stem_pool else 7) if small_input else 75
+    return expect_input(model, InputSpec("inception_resnet_v2", in_channels, min_size=min_size,
                                          hint="" if small_input else SMALL_HINT))
