@@ -21,6 +21,7 @@ from . import ch11  # noqa: F401
 from . import ch12  # noqa: F401
 from . import ch13  # noqa: F401
 from . import ch14  # noqa: F401
+from . import ch15  # noqa: F401
 from . import ch16  # noqa: F401
 from . import ch17  # noqa: F401
 from . import ch91  # noqa: F401
