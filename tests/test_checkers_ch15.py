@@ -13,11 +13,11 @@ def test_dense_width():
 
 
 def test_block_params():
-    bn = 2 * (80 + 32 + 32)
-    convs = 80 * 32 + 32 * 8 * 9 + 32 * (32 + 16)
+    bn = 2 * (112 + 32 + 32)
+    convs = 112 * 32 + 32 * 16 * 9 + 32 * (64 + 16)
     assert check("ch15.block-params", convs + bn)
     assert not check("ch15.block-params", convs)                        # forgot the batch norms
-    assert not check("ch15.block-params", 80 * 32 + 32 * 32 * 9 + 32 * 48 + bn)   # ungrouped 3x3
+    assert not check("ch15.block-params", 112 * 32 + 32 * 32 * 9 + 32 * 80 + bn)   # ungrouped 3x3
     assert not check("ch15.block-params", "13k")
 
 

@@ -463,10 +463,10 @@ def test_cifar_dpn_widths_paths_and_stem_pool():
             block.register_forward_hook(lambda m, args, out, name=name: shapes.__setitem__(name, tuple(out.shape)))
     model(torch.randn(2, 1, 28, 28)).sum().backward()
     # residual width bw plus a dense path of 3 inc after a stage's first block, one inc more per block
-    assert shapes == {"conv2_1": (2, 16 + 24, 14, 14), "conv2_2": (2, 16 + 32, 14, 14),
-                      "conv3_1": (2, 32 + 48, 7, 7), "conv3_2": (2, 32 + 64, 7, 7),
-                      "conv4_1": (2, 64 + 48, 4, 4), "conv4_2": (2, 64 + 64, 4, 4)}
-    assert model.features.conv2_1.c3x3_b.conv.groups == 4 and model.input_spec.min_size == 8
+    assert shapes == {"conv2_1": (2, 32 + 24, 14, 14), "conv2_2": (2, 32 + 32, 14, 14),
+                      "conv3_1": (2, 64 + 48, 7, 7), "conv3_2": (2, 64 + 64, 7, 7),
+                      "conv4_1": (2, 128 + 48, 4, 4), "conv4_2": (2, 128 + 64, 4, 4)}
+    assert model.features.conv2_1.c3x3_b.conv.groups == 2 and model.input_spec.min_size == 8
     assert isinstance(cifar_dpn((1,), (8,), (8,), (4,), 4, stem_pool=False).features.conv1_pool, nn.Identity)
     assert models.create("dpn68").input_spec.min_size == 32
     assert models.create("dpn68", small_input=True).input_spec.min_size == 8

@@ -140,7 +140,7 @@ def cifar_dpn(blocks: tuple[int, ...], width: tuple[int, ...], bw: tuple[int, ..
 @register
 def dpn20_small(num_classes: int = 10, in_channels: int = 1) -> nn.Module:
     """A CPU-sized DPN-20 for Fashion-MNIST (chapter 15): DPN-68's first three stages, two blocks
-    each, with 3x3 layers of 4 groups of 4 channels (DPN-68 has 32 of 4), a quarter of its residual
-    widths, half its dense increments and a stem of 8 channels."""
-    return cifar_dpn((2, 2, 2), width=(16, 32, 64), bw=(16, 32, 64), inc=(8, 16, 16), groups=4, stem=8,
+    each, with 3x3 layers of 16, 32 and 64 channels in 2 groups (DPN-68: 128, 256, 512 in 32),
+    half its residual widths, half its dense increments and a stem of 8 channels."""
+    return cifar_dpn((2, 2, 2), width=(16, 32, 64), bw=(32, 64, 128), inc=(8, 16, 16), groups=2, stem=8,
                      num_classes=num_classes, in_channels=in_channels, name="dpn20_small")
