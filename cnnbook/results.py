@@ -20,6 +20,7 @@ import yaml
 from torch import fx, nn
 
 from .analysis import receptive_field, summary
+from .analysis.receptive_field import eval_mode
 
 __all__ = ["BookResult", "MissingResultError", "book_results", "parse_summary_line",
            "ModelCosts", "model_costs", "weight_depth", "throughput"]
@@ -119,13 +120,8 @@ def weight_depth(model: nn.Module) -> int:
     Parallel branches and shortcuts do not add up: ResNet-50 has 50, GoogLeNet 22.
     The inference graph is traced (no auxiliary heads).
     """
-    modes = {m: m.training for m in model.modules()}
-    try:
-        model.eval()
+    with eval_mode(model):
         graph = fx.symbolic_trace(model).graph
-    finally:
-        for m, training in modes.items():
-            m.training = training
     modules = dict(model.named_modules())
     depth: dict[fx.Node, int] = {}
     for node in graph.nodes:
@@ -154,13 +150,12 @@ def throughput(model: nn.Module, input_size: tuple[int, int, int], *, batch_size
     """Images per second of inference on the CPU: the median of ``repeats`` timed batches after a warm-up."""
     if batch_size < 1 or repeats < 1 or threads < 1:
         raise ValueError(f"batch_size, repeats and threads must be 1 or more, got {batch_size}, {repeats}, {threads}.")
-    before, was_training = torch.get_num_threads(), model.training
+    before = torch.get_num_threads()
     batch = torch.zeros(batch_size, *input_size)
     try:
         torch.set_num_threads(threads)
-        model.eval()
         times = []
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             model(batch)   # warm-up: the first call allocates
             for _ in range(repeats):
                 start = time.perf_counter()
@@ -168,5 +163,4 @@ def throughput(model: nn.Module, input_size: tuple[int, int, int], *, batch_size
                 times.append(time.perf_counter() - start)
     finally:
         torch.set_num_threads(before)
-        model.train(was_training)
     return batch_size / statistics.median(times)

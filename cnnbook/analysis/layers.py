@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..models._input import default_input_size
-from .receptive_field import ReceptiveField, UnsupportedLayerError, receptive_field
+from .receptive_field import ReceptiveField, UnsupportedLayerError, eval_mode, receptive_field
 
 __all__ = ["LayerRow", "Summary", "summary", "conv_output_size", "conv_output_fits"]
 
@@ -151,19 +151,15 @@ def summary(model: nn.Module, input_size: tuple[int, int, int] | None = None, *,
             rows.append(LayerRow(name, type(module).__name__, shape, _count(module.parameters()),
                                  total_macs - starts.pop(), sum(t.numel() * t.element_size() for t in tensors)))
 
-    modes = {m: m.training for m in model.modules()}
     handles = []
     try:
         for module in names:
             handles += [module.register_forward_pre_hook(pre_hook), module.register_forward_hook(hook)]
-        model.eval()
-        with torch.no_grad():
+        with eval_mode(model), torch.no_grad():
             model(torch.zeros(1, *input_size, device=device, dtype=dtype))
     finally:
         for h in handles:
             h.remove()
-        for m, training in modes.items():
-            m.training = training
     table = Summary(rows, input_size, _count(model.parameters()),
                     _count(p for p in model.parameters() if p.requires_grad))
     return _with_receptive_fields(table, model) if receptive_fields else table

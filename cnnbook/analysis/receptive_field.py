@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import difflib
 import html
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from torch import fx, nn
@@ -175,6 +176,17 @@ class ReceptiveField:
 
 # --------------------------------------------------------------------------- the walk
 
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """``model`` in eval mode inside the block; every module's own mode is restored after it."""
+    modes = {m: m.training for m in model.modules()}
+    try:
+        yield model.eval()
+    finally:
+        for m, training in modes.items():
+            m.training = training
+
+
 @dataclass(frozen=True)
 class _Field:
     """r, j, p per axis and the size of the output map, or ``global_``."""
@@ -200,16 +212,10 @@ def receptive_field(model: nn.Module, input_size: tuple[int, ...] | None = None,
     """
     input_size = default_input_size(model) if input_size is None else tuple(input_size)
     image = tuple(input_size[1:])
-    modes = {m: m.training for m in model.modules()}
-    try:
-        model.eval()   # trace the inference graph (no auxiliary heads, no random depth)
+    with eval_mode(model), torch.no_grad():   # trace the inference graph (no auxiliary heads, no random depth)
         graph_module = fx.symbolic_trace(model)
-        with torch.no_grad():
-            like = next(model.parameters(), torch.zeros(()))   # same dtype and device as the weights
-            ShapeProp(graph_module).propagate(like.new_zeros(1, *input_size))
-    finally:
-        for m, training in modes.items():
-            m.training = training
+        like = next(model.parameters(), torch.zeros(()))   # same dtype and device as the weights
+        ShapeProp(graph_module).propagate(like.new_zeros(1, *input_size))
 
     modules = dict(graph_module.named_modules())
     fields: dict[fx.Node, _Field] = {}
