@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import shutil
 import subprocess
 import sys
@@ -156,11 +157,28 @@ def _scripts_once(app, pagename, templatename, context, doctree) -> None:
     context["script_files"][:] = unique
 
 
+def _root_redirect(app, exception: Exception | None) -> None:
+    """The site's root page, which sends the browser to the book's first page. Written before
+    sphinx-external-toc's bare one (priority 500), so that it names the icon: a page without
+    one makes the browser ask for /favicon.ico, a 404 on this server."""
+    if exception is not None or app.builder.format != "html" or app.config.root_doc == "index":
+        return
+    first = app.builder.get_target_uri(app.config.root_doc)
+    title = html.escape(app.config.html_title)
+    icon = f'<link rel="icon" href="_static/{Path(app.config.html_favicon).name}">' if app.config.html_favicon else ""
+    (Path(app.outdir) / "index.html").write_text(
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title>{icon}\n'
+        f'<meta http-equiv="Refresh" content="0; url={first}"></head>\n'
+        f'<body><a href="{first}">{title}</a></body></html>\n', encoding="utf8")
+
+
 def setup(app) -> dict:
-    """The Sphinx extension: the scripts above, around RequireJS (priority 500) and MathJax's config."""
+    """The Sphinx extension: the scripts above, around RequireJS (priority 500) and MathJax's
+    config, and the root page."""
     app.add_js_file(None, body=REQUIRE_CONFIG, priority=200)
     app.add_js_file(None, body=MATHJAX2_SHIM, priority=501)
     app.connect("html-page-context", _scripts_once, priority=900)
+    app.connect("build-finished", _root_redirect, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -38,3 +38,11 @@ def test_pages_load_no_script_from_a_cdn(site):
         sources = re.findall(r'<script[^>]+src="([^"]+)"', page.read_text())
         remote = [s for s in sources if re.match(r"(https?:)?//", s)]
         assert not remote, f"{page.relative_to(site)} loads {remote}"
+
+
+def test_root_page_leads_to_the_first_chapter_and_names_the_icon(site):
+    root = (site / "index.html").read_text()
+    first = re.search(r'http-equiv="Refresh" content="0; url=([^"]+)"', root)
+    assert first and (site / first.group(1)).exists(), root
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', root)
+    assert icon and (site / icon.group(1)).exists(), "the root page names no icon: browsers would ask for /favicon.ico"
