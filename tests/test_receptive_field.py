@@ -262,6 +262,7 @@ def test_global_pooling_sees_the_whole_image():
     assert rf.sees_whole_image
     assert (rf.size, rf.stride, rf.padding) == ((435, 435), (32, 32), (217, 217))
     assert rf.last_spatial.name == "layer4_1_relu_1"
+    assert rf.gated_from is None   # global pooling makes a 1x1 map, not a gated one
     assert rf.layer("avgpool").global_ and rf.layer("fc").global_
     assert rf.rectangle((0, 0), "fc") == ((0, 223), (0, 223))
     assert rf.layer("layer1.0.conv1") == rf.layer("layer1_0_conv1")
@@ -272,8 +273,12 @@ def test_attention_gates_see_the_whole_image_unless_asked():
     model = small("resnest50d")
     exact = receptive_field(model, (3, 224, 224))
     assert exact.last_spatial.name.startswith("layer1_0")   # the first split attention sees everything
+    position = [row.name for row in exact.layers].index   # the gated map is inside the first block
+    assert position(exact.layer("layer1.0.conv1").name) < position(exact.gated_from.name) < position(exact.layer("layer1.0").name)
+    assert f"From {exact.gated_from.name} on" in str(exact) and "global_context=False" in str(exact)
     features = receptive_field(model, (3, 224, 224), global_context=False)
     assert features.last_spatial.name.startswith("layer4") and features.sees_whole_image
+    assert features.gated_from is None and "global_context" not in str(features)
     assert features.stride == (32, 32) and features.size[0] > 224
 
 

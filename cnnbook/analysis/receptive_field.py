@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -76,6 +77,17 @@ class ReceptiveField:
             if not row.global_ and len(_first_shape(row.output_shape)) == ndim:
                 return row
         raise ValueError("the model has no spatial layer")   # not reached: the input is one
+
+    @property
+    def gated_from(self) -> RFRow | None:
+        """The first map of more than one unit whose units all see the whole image, because gates
+        computed from the whole image (attention) multiply it; None when no such map exists."""
+        ndim = len(self.input_size)
+        for row in self.layers:
+            shape = _first_shape(row.output_shape)
+            if row.global_ and len(shape) == ndim and math.prod(shape[1:]) > 1:
+                return row
+        return None
 
     @property
     def size(self) -> Ints:
@@ -142,6 +154,9 @@ class ReceptiveField:
         text = (f"Input {'x'.join(map(str, self.input_size))}: a unit of {last.name} sees "
                 f"{'x'.join(map(str, last.size))} pixels, stride {'x'.join(map(str, last.stride))}, "
                 f"padding {'x'.join(map(str, last.padding))}.")
+        if self.gated_from is not None:
+            text += (f" From {self.gated_from.name} on, the maps are multiplied by gates computed from the whole"
+                     " image, so their units see all of it; global_context=False follows the feature maps alone.")
         if self.sees_whole_image:
             text += " The output sees the whole image."
         if self.misaligned:
