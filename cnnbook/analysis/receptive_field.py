@@ -72,9 +72,8 @@ class ReceptiveField:
     @property
     def last_spatial(self) -> RFRow:
         """The last layer whose output is still a map (N, C, H, W) and not global."""
-        ndim = len(self.input_size)
         for row in reversed(self.layers):
-            if not row.global_ and len(_first_shape(row.output_shape)) == ndim:
+            if not row.global_ and self._is_map(row):
                 return row
         raise ValueError("the model has no spatial layer")   # not reached: the input is one
 
@@ -82,12 +81,12 @@ class ReceptiveField:
     def gated_from(self) -> RFRow | None:
         """The first map of more than one unit whose units all see the whole image, because gates
         computed from the whole image (attention) multiply it; None when no such map exists."""
-        ndim = len(self.input_size)
-        for row in self.layers:
-            shape = _first_shape(row.output_shape)
-            if row.global_ and len(shape) == ndim and math.prod(shape[1:]) > 1:
-                return row
-        return None
+        return next((row for row in self.layers
+                     if row.global_ and self._is_map(row) and math.prod(_first_shape(row.output_shape)[1:]) > 1), None)
+
+    def _is_map(self, row: RFRow) -> bool:
+        """Whether ``row``'s output has the input's axes: (C, H, W) for images."""
+        return len(_first_shape(row.output_shape)) == len(self.input_size)
 
     @property
     def size(self) -> Ints:
@@ -154,8 +153,9 @@ class ReceptiveField:
         text = (f"Input {'x'.join(map(str, self.input_size))}: a unit of {last.name} sees "
                 f"{'x'.join(map(str, last.size))} pixels, stride {'x'.join(map(str, last.stride))}, "
                 f"padding {'x'.join(map(str, last.padding))}.")
-        if self.gated_from is not None:
-            text += (f" From {self.gated_from.name} on, the maps are multiplied by gates computed from the whole"
+        gated = self.gated_from
+        if gated is not None:
+            text += (f" From {gated.name} on, the maps are multiplied by gates computed from the whole"
                      " image, so their units see all of it; global_context=False follows the feature maps alone.")
         if self.sees_whole_image:
             text += " The output sees the whole image."
