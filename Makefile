@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-# The website's scripts (RequireJS, the widget manager, MathJax), pinned, from npm (cnnbook/website.py).
+# The website's scripts (RequireJS, the widget manager, MathJax), pinned, from npm (cnnbook/book/website.py).
 VENDOR := _vendor/VERSIONS
-$(VENDOR): cnnbook/website.py $(STAMP)
-	$(BIN)/python -m cnnbook.website
+$(VENDOR): cnnbook/book/website.py $(STAMP)
+	$(BIN)/python -m cnnbook.book.website
 	touch $@
 
 ## book: build the website into _build/html from the committed, executed chapters (offline)

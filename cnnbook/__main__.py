@@ -20,7 +20,8 @@ import sys
 
 import torch
 
-from . import classroom, data, distributed, models
+from . import data, distributed, models
+from .book import classroom
 from .analysis import summary
 from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, fit
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnbook import website
+from cnnbook.book import website
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnbook import classroom
+from cnnbook.book import classroom
 from cnnbook.__main__ import main
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import yaml
 
 from cnnbook import models
 from cnnbook.analysis import receptive_field, summary
-from cnnbook.results import (MissingResultError, book_results, model_costs, parse_summary_line,
+from cnnbook.book.results import (MissingResultError, book_results, model_costs, parse_summary_line,
                              throughput, toc_chapters, weight_depth)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ from torch import nn
 
 Checker = Callable[[Any], tuple[bool, str]]
 _CHECKERS: dict[str, Checker] = {}
-GRADE_LOG = "CNNBOOK_GRADE_LOG"   # set by the grader (cnnbook.classroom): a file to add each verdict to
+GRADE_LOG = "CNNBOOK_GRADE_LOG"   # set by the grader (cnnbook.book.classroom): a file to add each verdict to
 
 
 @dataclass(repr=False)

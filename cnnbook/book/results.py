@@ -19,8 +19,8 @@ import torch
 import yaml
 from torch import fx, nn
 
-from .analysis import receptive_field, summary
-from .analysis.receptive_field import eval_mode
+from ..analysis import receptive_field, summary
+from ..analysis.receptive_field import eval_mode
 
 __all__ = ["BookResult", "MissingResultError", "book_results", "parse_summary_line",
            "ModelCosts", "model_costs", "weight_depth", "throughput"]

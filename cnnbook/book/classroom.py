@@ -28,10 +28,10 @@ from pathlib import Path
 
 import nbformat
 
-from .exercises import Feedback, exercises
-from .exercises._core import GRADE_LOG
+from ..exercises import Feedback, exercises
+from ..exercises._core import GRADE_LOG
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 _FENCE = re.compile(r"^(`{3,}|:{3,})\{solution\}")
 _CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.-]+)["']""")
 

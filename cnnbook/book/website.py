@@ -2,7 +2,7 @@
 
 The static pages need RequireJS and the Jupyter widgets' HTML manager, which draws
 the widgets from the state saved in the notebooks, and MathJax for the equations.
-Jupyter Book would load all three from CDNs. Instead, ``python -m cnnbook.website``
+Jupyter Book would load all three from CDNs. Instead, ``python -m cnnbook.book.website``
 fetches pinned versions with ``npm pack`` (checked against the registry's sha512
 integrity), and unpacks the files the pages use into ``_vendor/``, which
 ``_config.yml`` serves as part of the site's ``_static`` folder. It does nothing
@@ -27,7 +27,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-VENDOR = Path(__file__).resolve().parents[1] / "_vendor"
+VENDOR = Path(__file__).resolve().parents[2] / "_vendor"
 
 
 @dataclass(frozen=True)
