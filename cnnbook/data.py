@@ -42,7 +42,7 @@ from torch.utils.data import DataLoader, DistributedSampler, default_collate
 from torchvision import datasets, transforms
 from torchvision.datasets.utils import check_integrity
 
-from .device import default_device
+from .device import resolve
 
 QUICK_TRAIN, QUICK_TEST = 2048, 1024  # images kept in quick mode (CNNBOOK_QUICK=1)
 
@@ -135,11 +135,18 @@ def _layout(cls: type) -> tuple[Path, list[str]]:
 
 def _fingerprint(path: Path) -> str:
     """The size and SHA-256 of a file's content: what its prepared copy is keyed on."""
+    status = path.stat()
+    return _content_hash(str(path.resolve()), status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
+
+@functools.lru_cache(maxsize=64)
+def _content_hash(path: str, size: int, *unchanged_since: int) -> str:
+    """Hashed once per process for each state of the file (its size, times and inode)."""
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
-    return f"{path.stat().st_size} {digest.hexdigest()}"
+    return f"{size} {digest.hexdigest()}"
 
 
 def _stamp(target: Path) -> Path:
@@ -409,7 +416,7 @@ class DeviceLoader:
             raise ValueError(f"need batch_size >= 1 and crop_padding >= 0, got {batch_size}, {crop_padding}")
         if not 0 <= rank < world_size:
             raise ValueError(f"need 0 <= rank < world_size, got rank={rank}, world_size={world_size}")
-        self.device = default_device() if device is None else torch.device(device)
+        self.device = resolve(device)
         self.images, self.labels = images.to(self.device), labels.to(self.device, torch.int64)
         self.mean, self.std = _channel_stat(mean, self.device), _channel_stat(std, self.device)
         self.batch_size, self.shuffle, self.augment, self.drop_last = batch_size, shuffle, augment, drop_last
