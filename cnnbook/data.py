@@ -149,12 +149,17 @@ def _content_hash(path: str, size: int, *unchanged_since: int) -> str:
     return f"{size} {digest.hexdigest()}"
 
 
+def _in_cache(path: Path) -> bool:
+    return cache_dir().resolve() in path.resolve().parents
+
+
 def _stamp(target: Path) -> Path:
     """The file beside a prepared copy that records its source: path, size and hash, and the copy's size."""
     return target.with_name(f"{target.name}.source")
 
 
 def _is_running(pid: int) -> bool:
+    """Whether process ``pid`` is alive (a part file of a dead one is left over, not in progress)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -186,10 +191,12 @@ def _copy(source: Path, target: Path) -> None:
         os.replace(partial, target)
         stamp.write_text(record + f"{target.stat().st_size}\n")
     except (OSError, EOFError, zlib.error) as error:   # a damaged .gz gives BadGzipFile (an OSError) or EOFError
-        raise DatasetFileError(
-            f"could not prepare {target} from {source}: {error}. If {source} is damaged (truncated, or not "
-            "what its name says), replace it with an intact copy; if the cache is full or read-only, set "
-            "CNNBOOK_CACHE to another folder.") from error
+        advice = (f"If {source} is damaged (truncated, or not what its name says), replace it with an intact "
+                  "copy; if the cache is full or read-only, set CNNBOOK_CACHE to another folder.")
+        if _in_cache(source) and isinstance(error, (gzip.BadGzipFile, EOFError, zlib.error)):
+            source.unlink(missing_ok=True)   # our own download, cut short: fetch it again next time
+            advice = "It was a partial or damaged download and is now deleted: load again to download it again."
+        raise DatasetFileError(f"could not prepare {target} from {source}: {error}. {advice}") from error
     finally:
         partial.unlink(missing_ok=True)
 
@@ -280,7 +287,7 @@ def _fix(path: Path) -> str:
         source = stamp.read_text().splitlines()[0]
         return (f"It was prepared from {source}: if that is damaged, replace it with an intact copy (the "
                 f"prepared copy is remade when its source changes); if not, delete {path} to have it remade.")
-    if cache_dir() in path.resolve().parents:
+    if _in_cache(path):
         return "It is a downloaded copy in the cache: delete it and load again to download it again."
     return "Replace it with an intact copy."
 

@@ -648,3 +648,16 @@ def test_a_batch_of_only_unreadable_images_is_an_error(tmp_path):
     with pytest.warns(UserWarning, match="skipped unreadable image"), \
             pytest.raises(data.DatasetFileError, match="none of the 2 images of a batch could be read"):
         list(val)
+
+
+def test_partial_download_in_the_cache_is_deleted(tmp_path):
+    """A download cut short (the last file truncated) is removed, so that the next load downloads it again."""
+    raw = tmp_path / "cache" / "FashionMNIST" / "raw"
+    write_idx(raw, gz=True)
+    partial = raw / "t10k-labels-idx1-ubyte.gz"
+    partial.write_bytes(partial.read_bytes()[:15])
+    with pytest.raises(data.DatasetFileError, match="partial or damaged download and is now deleted"):
+        data.load("fashion-mnist", download=False)
+    assert not partial.exists() and (raw / "t10k-images-idx3-ubyte.gz").exists()
+    with pytest.raises(data.DatasetNotFoundError, match="no download"):   # now simply missing
+        data.load("fashion-mnist", download=False)

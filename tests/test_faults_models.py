@@ -196,3 +196,11 @@ def test_command_line_errors(capsys, args, message):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_loader_on_a_device_that_is_not_here(monkeypatch):
+    from cnnbook import data
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    images, labels = torch.zeros(4, 1, 8, 8, dtype=torch.uint8), torch.zeros(4)
+    with pytest.raises(device.DeviceError, match="'cuda' but no CUDA GPU is usable here"):
+        data.DeviceLoader(images, labels, 2, device="cuda", mean=0.0, std=1.0)
