@@ -204,3 +204,17 @@ def test_loader_on_a_device_that_is_not_here(monkeypatch):
     images, labels = torch.zeros(4, 1, 8, 8, dtype=torch.uint8), torch.zeros(4)
     with pytest.raises(device.DeviceError, match="'cuda' but no CUDA GPU is usable here"):
         data.DeviceLoader(images, labels, 2, device="cuda", mean=0.0, std=1.0)
+
+
+@pytest.mark.parametrize("name, key", [("resnext50_32x4d", "groups"), ("wide_resnet50_2", "width_per_group")])
+def test_argument_the_builder_sets_itself(name, key):
+    with pytest.raises(TypeError, match=f"^{name} sets {key} itself: .* Leave {key} out"):
+        models.create(name, num_classes=10, **{key: 8})
+
+
+def test_summary_in_a_dtype_the_weights_are_not():
+    with pytest.raises(ValueError, match=r"weights are torch.float32 but dtype=torch.float64: pass dtype=torch.float32"):
+        summary(models.create("lenet"), dtype=torch.float64)
+    with pytest.raises(TypeError, match="lenet expects floating-point images, got torch.uint8"):
+        summary(models.create("lenet"), dtype=torch.uint8)
+    assert summary(models.create("lenet").double(), dtype=torch.float64).total_params > 0

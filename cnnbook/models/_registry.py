@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import numbers
 import re
 from typing import Any, Callable
 
@@ -53,21 +54,24 @@ def create(name: str, **kwargs: Any) -> nn.Module:
         raise _unknown_argument(name, unknown[0], named, passes_on)
     try:
         return builder(**kwargs)
-    except TypeError as error:   # an option passed on by **kwargs that no class takes
-        match = re.search(r"unexpected keyword argument '(\w+)'", str(error))
-        if match is None or match[1] not in unknown:
+    except TypeError as error:   # an option passed on by **kwargs that no class takes, or that the builder sets
+        match = re.search(r"(unexpected|multiple values for) keyword argument '(\w+)'", str(error))
+        if match is None or match[2] not in unknown:
             raise
-        raise _unknown_argument(name, match[1], named, passes_on) from None
+        if match[1] == "unexpected":
+            raise _unknown_argument(name, match[2], named, passes_on) from None
+        raise TypeError(f"{name} sets {match[2]} itself: that is what makes it {name}. Leave {match[2]} out, "
+                        "or build the network's class directly.") from None
 
 
 def _check_counts(name: str, kwargs: dict[str, Any]) -> None:
     """num_classes and in_channels must be whole numbers >= 1, width a number > 0."""
     for key in ("num_classes", "in_channels"):
         value = kwargs.get(key, 1)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
             raise ValueError(f"{name}: {key} must be a whole number of at least 1, got {value!r}.")
     width = kwargs.get("width", 1)
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0:
+    if isinstance(width, bool) or not isinstance(width, numbers.Real) or not width > 0:
         raise ValueError(f"{name}: width is a multiplier of the channel counts and must be a number "
                          f"above 0, got {width!r}.")
 
