@@ -23,6 +23,8 @@ import torch
 from . import data, distributed, models
 from .book import classroom
 from .analysis import summary
+from .device import parse_device
+from .models._input import check_input
 from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, fit
 
 
@@ -101,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             model = models.create(args.model, **dict(args.model_args))
             print(summary(model, tuple(args.input_size) if args.input_size else None, depth=args.depth))
         else:
+            if args.device:   # a misspelt or absent device is refused before any work
+                parse_device(args.device, "--device")
             device = distributed.setup(args.device)
             shard = dict(rank=distributed.rank(), world_size=distributed.world_size())
             if args.dataset == "folder":
@@ -108,15 +112,16 @@ def main(argv: list[str] | None = None) -> int:
                     raise ValueError("--dataset folder needs --data-root, the folder holding train/ and val/")
                 pair = data.folder_loaders(args.data_root, args.batch_size, size=args.image_size,
                                            augment=not args.no_augment, workers=args.workers, seed=args.seed, **shard)
-                classes, channels = pair[0].dataset.classes, 3
+                classes, channels, size = pair[0].dataset.classes, 3, args.image_size
             else:
                 info = data.dataset_info(args.dataset)
                 pair = data.loaders(args.dataset, args.batch_size, device=device, augment=not args.no_augment,
                                     root=args.data_root, pad=args.pad, seed=args.seed, **shard)
-                classes, channels = info.classes, info.channels
+                classes, channels, size = info.classes, info.channels, info.size + 2 * args.pad
             torch.manual_seed(args.seed)   # the same initial weights in every process
             model = models.create(args.model, **dict(num_classes=len(classes), in_channels=channels)
                                   | dict(args.model_args))
+            check_input(model, (channels, size, size))   # images the model cannot take: refused before training
             if args.sync_bn and distributed.world_size() > 1:
                 if device.type != "cuda":
                     raise ValueError("--sync-bn needs GPUs: PyTorch's SyncBatchNorm does not run on CPUs")

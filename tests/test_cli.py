@@ -48,3 +48,35 @@ def test_train_writes_history_and_checkpoint(tmp_path, capsys, monkeypatch):
     assert history.summary_line() == line and (tmp_path / "lenet.pt").exists()
     assert main(args[:-2]) == 0  # resumes the finished run: nothing to train, same result
     assert capsys.readouterr().out.strip().splitlines()[-1].split(" seconds=")[0] == line.split(" seconds=")[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data-root", "/nonexistent/typo"], "the data root '/nonexistent/typo' does not exist"),
+    (["--dataset", "folder", "--data-root", "/nonexistent/typo"], "no train or val folder"),
+])
+def test_train_refuses_a_data_root_without_the_dataset(capsys, monkeypatch, args, message):
+    """A typo in --data-root used to train on the system's copy instead."""
+    called = []
+    monkeypatch.setattr("cnnbook.__main__.fit", lambda *a, **k: called.append(1))
+    assert main(["train", "--model", "lenet", "--device", "cpu", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and not called
+
+
+def test_train_refuses_an_unknown_quick_mode_value(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNBOOK_QUICK", "maybe")
+    assert main(["train", "--model", "lenet", "--device", "cpu", "--data-root", str(tmp_path)]) == 2
+    assert "CNNBOOK_QUICK='maybe' means neither quick mode" in capsys.readouterr().err
+
+
+def test_train_refuses_images_the_model_cannot_take(capsys, monkeypatch, tmp_path):
+    """lenet5 wants 32x32: unpadded Fashion-MNIST is refused before training, not at its first step."""
+    from test_data import write_idx
+    write_idx(tmp_path / "data")
+    monkeypatch.setenv("CNNBOOK_CACHE", str(tmp_path / "cache"))
+    called = []
+    monkeypatch.setattr("cnnbook.__main__.fit", lambda *a, **k: called.append(1))
+    args = ["train", "--model", "lenet5", "--device", "cpu", "--data-root", str(tmp_path / "data")]
+    assert main(args) == 2
+    assert "lenet5 expects 1x32x32 images, got 1x28x28" in capsys.readouterr().err and not called
+    assert main(args + ["--pad", "2"]) == 0 and called

@@ -12,6 +12,7 @@ import os
 import pickle
 import socket
 import struct
+import subprocess
 import threading
 from pathlib import Path
 
@@ -124,7 +125,8 @@ def test_flat_idx_folder_is_prepared_and_read(tmp_path, name, gz):
     assert_idx_loaded(name, arrays, root=tmp_path / "flat")
     cls_name = data.DATASETS[name].torchvision_class.__name__
     prepared = list((tmp_path / "cache" / "prepared").glob(f"*/{cls_name}/raw"))
-    assert len(prepared) == 1 and sorted(p.name for p in prepared[0].iterdir()) == sorted(IDX_FILES)
+    assert len(prepared) == 1   # each copy beside the record of its source
+    assert sorted(p.name for p in prepared[0].iterdir()) == sorted(IDX_FILES + [f"{f}.source" for f in IDX_FILES])
 
 
 @pytest.mark.parametrize("gz", [True, False], ids=["gzipped", "plain"])
@@ -156,7 +158,8 @@ def test_resolution_order(tmp_path, monkeypatch):
         return data.load("fashion-mnist", download=False, **kwargs)[1]
 
     assert torch.equal(train_labels(root=tmp_path / "root"), root["train-labels-idx1-ubyte"].long())
-    assert torch.equal(train_labels(root=tmp_path / "empty"), env["train-labels-idx1-ubyte"].long())
+    with pytest.raises(data.DatasetNotFoundError, match="empty.*does not exist"):   # no fallback
+        train_labels(root=tmp_path / "empty")
     assert torch.equal(train_labels(), env["train-labels-idx1-ubyte"].long())
     monkeypatch.delenv("CNNBOOK_DATA")
     assert torch.equal(train_labels(), local["train-labels-idx1-ubyte"].long())
@@ -200,8 +203,8 @@ def test_cifar10_pickles(tmp_path, monkeypatch, layout):
 
 
 def test_cifar10_md5_check_stays_on(tmp_path):
-    write_cifar(tmp_path / "cifar-10-batches-py")   # md5 table not patched: torchvision must refuse
-    with pytest.raises(RuntimeError, match="corrupted"):
+    write_cifar(tmp_path / "cifar-10-batches-py")   # md5 table not patched: the files must be refused
+    with pytest.raises(data.DatasetFileError, match=r"data_batch_1.*MD5 differs.*Replace it"):
         data.load("cifar10", root=tmp_path, download=False)
 
 
@@ -254,13 +257,14 @@ def test_download_with_wrong_md5_fails(monkeypatch, mirror):
 
 @pytest.mark.parametrize("download", [False, None], ids=["download-disabled", "download-fails"])
 def test_missing_fashion_mnist(tmp_path, monkeypatch, download):
+    (tmp_path / "my-data").mkdir()
     monkeypatch.setenv("CNNBOOK_DATA", str(tmp_path / "my-data"))
     monkeypatch.setitem(data.LOCAL_COPIES, "fashion-mnist", [tmp_path / "debian"])
     with pytest.raises(data.DatasetNotFoundError) as caught:
-        data.load("fashion-mnist", root=tmp_path / "explicit", download=download)
+        data.load("fashion-mnist", download=download)
     assert isinstance(caught.value, FileNotFoundError)
     message = str(caught.value)
-    for place in ("explicit", "my-data", "debian", "cache"):
+    for place in ("my-data", "debian", "cache"):
         assert str(tmp_path / place) in message
     assert "sudo apt-get install dataset-fashion-mnist" in message and "CNNBOOK_DATA" in message
     assert "internet" in message
@@ -318,11 +322,19 @@ def test_dataset_facts():
     assert [data.DATASETS[n].crop_padding for n in ("fashion-mnist", "mnist", "cifar10")] == [2, 2, 4]
 
 
-@pytest.mark.parametrize("value, expected", [("1", True), ("TRUE", True), ("yes", True),
-                                             ("0", False), ("no", False), ("", False)])
+@pytest.mark.parametrize("value, expected", [("1", True), ("TRUE", True), ("yes", True), ("on", True), (" On ", True),
+                                             ("0", False), ("no", False), ("", False), ("off", False),
+                                             ("False", False), ("OFF", False)])
 def test_quick_mode(monkeypatch, value, expected):
     monkeypatch.setenv("CNNBOOK_QUICK", value)
     assert data.quick_mode() is expected
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "quick", "y"])
+def test_quick_mode_rejects_other_values(monkeypatch, value):
+    monkeypatch.setenv("CNNBOOK_QUICK", value)
+    with pytest.raises(ValueError, match=f"CNNBOOK_QUICK='{value}'.*1, true, yes, on.*0, false, no, off"):
+        data.quick_mode()
 
 
 def test_loaders_quick_and_full(tmp_path, monkeypatch):
@@ -464,3 +476,188 @@ def test_normalize_matches_loaders_and_denormalize_inverts():
     batch = next(iter(make_loader(images, batch_size=8, mean=info.mean, std=info.std)))[0]
     assert torch.allclose(data.normalize(images, "cifar10"), batch)
     assert torch.allclose(data.denormalize(batch, "cifar10"), images.float() / 255, atol=1e-6)
+
+
+# ---------------------------------------------------------------- faults: bad roots, damaged files, the cache
+# Each test is a row of the fault table in docs/robustness.md.
+
+def test_explicit_root_without_the_dataset_is_an_error(tmp_path, monkeypatch):
+    local = write_idx(tmp_path / "system", gz=True)   # a copy that must not be used instead
+    monkeypatch.setitem(data.LOCAL_COPIES, "fashion-mnist", [tmp_path / "system"])
+    assert torch.equal(data.load("fashion-mnist")[1], local["train-labels-idx1-ubyte"].long())
+    (tmp_path / "other").mkdir()
+    for root, why in ((tmp_path / "typo", "does not exist"), (tmp_path / "other", "does not hold fashion-mnist"),
+                      ("", "is empty")):
+        with pytest.raises(data.DatasetNotFoundError) as caught:
+            data.load("fashion-mnist", root=root)
+        message = str(caught.value)
+        assert why in message and "train-images-idx3-ubyte" in message and "leave it out" in message
+
+
+def test_cnnbook_data_that_is_no_folder_is_an_error(tmp_path, monkeypatch):
+    write_idx(tmp_path / "system", gz=True)
+    monkeypatch.setitem(data.LOCAL_COPIES, "fashion-mnist", [tmp_path / "system"])
+    monkeypatch.setenv("CNNBOOK_DATA", str(tmp_path / "typo"))
+    with pytest.raises(data.DatasetNotFoundError, match="CNNBOOK_DATA=.*typo.* is not a folder.*unset it"):
+        data.load("fashion-mnist")
+
+
+def test_prepared_copy_is_keyed_on_content_not_mtime(tmp_path):
+    """A repaired source that keeps its old mtime (cp -p, a restored backup) is prepared again."""
+    source = tmp_path / "flat"
+    write_idx(source, train=tiny_split(5, 1), gz=True)
+    first = data.load("mnist", root=source)[1]
+    labels = source / "train-labels-idx1-ubyte.gz"
+    stat = labels.stat()
+    write_idx(source, train=tiny_split(5, 7), gz=True)
+    os.utime(source / "train-images-idx3-ubyte.gz", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.utime(labels, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    data._read.cache_clear()
+    second = data.load("mnist", root=source)[1]
+    assert torch.equal(second, tiny_split(5, 7)[1].long()) and not torch.equal(first, second)
+
+
+def test_damaged_prepared_copy_is_remade(tmp_path):
+    write_idx(tmp_path / "flat", gz=True)
+    data.load("mnist", root=tmp_path / "flat")
+    copy = next((tmp_path / "cache" / "prepared").rglob("train-images-idx3-ubyte"))
+    copy.write_bytes(copy.read_bytes()[:100])   # truncated in the cache, the source intact
+    data._read.cache_clear()
+    assert data.load("mnist", root=tmp_path / "flat")[0].shape == (5, 1, 28, 28)
+
+
+def bad_idx(kind: str) -> bytes:
+    good = idx_bytes(tiny_split(5, 1)[0])
+    return {"truncated": good[:-10], "empty": b"", "wrong-magic": b"\x00\x00\x09\x03" + good[4:],
+            "header-only": good[:6], "too-long": good + b"\x00"}[kind]
+
+
+@pytest.mark.parametrize("kind", ["truncated", "empty", "wrong-magic", "header-only", "too-long"])
+def test_damaged_idx_file_is_named(tmp_path, kind):
+    write_idx(tmp_path / "tv" / "FashionMNIST" / "raw")   # read in place: the error says to replace it
+    damaged = tmp_path / "tv" / "FashionMNIST" / "raw" / "train-images-idx3-ubyte"
+    damaged.write_bytes(bad_idx(kind))
+    with pytest.raises(data.DatasetFileError) as caught:
+        data.load("fashion-mnist", root=tmp_path / "tv")
+    assert str(damaged) in str(caught.value) and "Replace it with an intact copy" in str(caught.value)
+
+
+def test_damaged_source_of_a_prepared_copy_is_named(tmp_path):
+    write_idx(tmp_path / "flat", gz=True)
+    source = tmp_path / "flat" / "t10k-labels-idx1-ubyte.gz"
+    source.write_bytes(gzip.compress(idx_bytes(torch.zeros(3, dtype=torch.uint8))[:-1]))   # a byte short
+    with pytest.raises(data.DatasetFileError) as caught:
+        data.load("fashion-mnist", train=False, root=tmp_path / "flat")
+    message = str(caught.value)
+    assert "prepared" in message and str(tmp_path / "cache") in message and str(source) in message
+
+
+def test_damaged_download_in_the_cache_says_delete_it(tmp_path):
+    raw = tmp_path / "cache" / "FashionMNIST" / "raw"
+    write_idx(raw)
+    (raw / "train-labels-idx1-ubyte").write_bytes(b"")
+    with pytest.raises(data.DatasetFileError, match="downloaded copy in the cache: delete it"):
+        data.load("fashion-mnist", download=False)
+
+
+@pytest.mark.parametrize("split", ["wrong-count", "wrong-size"])
+def test_images_and_labels_must_match(tmp_path, split):
+    images = tiny_split(5, 1)[0] if split == "wrong-count" else torch.zeros(5, 32, 32, dtype=torch.uint8)
+    labels = tiny_split(4 if split == "wrong-count" else 5, 1)[1]
+    write_idx(tmp_path / "tv" / "MNIST" / "raw", train=(images, labels))
+    with pytest.raises(data.DatasetFileError, match="needs N x 28x28 images and N labels"):
+        data.load("mnist", root=tmp_path / "tv")
+
+
+@pytest.mark.parametrize("damage", [b"not gzip at all", None], ids=["not-gzip", "truncated-gzip"])
+def test_failed_gunzip_is_named_and_leaves_no_part_file(tmp_path, damage):
+    write_idx(tmp_path / "flat", gz=True)
+    source = tmp_path / "flat" / "train-images-idx3-ubyte.gz"
+    source.write_bytes(damage or source.read_bytes()[:200])
+    for _ in range(2):
+        with pytest.raises(data.DatasetFileError, match=f"could not prepare .* from {source}.*replace it"):
+            data.load("fashion-mnist", root=tmp_path / "flat")
+    assert not list((tmp_path / "cache").rglob("*.part"))
+
+
+def test_part_files_of_dead_processes_are_removed(tmp_path):
+    write_idx(tmp_path / "flat", gz=True)
+    data.load("mnist", root=tmp_path / "flat")
+    raw = next((tmp_path / "cache" / "prepared").rglob("raw"))
+    dead = _dead_pid()
+    left = [raw / f"train-images-idx3-ubyte.{dead}.part", raw / f"train-images-idx3-ubyte.{os.getppid()}.part"]
+    for part in left:
+        part.write_bytes(b"half")
+    (raw / "train-images-idx3-ubyte.source").unlink()   # the copy must be made again
+    data._read.cache_clear()
+    data.load("mnist", root=tmp_path / "flat")
+    assert not left[0].exists() and left[1].exists()   # a running process's part file is left alone
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_cifar10_file_that_is_no_pickle_is_named(tmp_path, monkeypatch):
+    folder = tmp_path / "cifar-10-batches-py"
+    write_cifar(folder)
+    trust_cifar_files(monkeypatch, folder)
+    (folder / "data_batch_3").write_bytes(b"random bytes, not a pickle")
+    with pytest.raises(data.DatasetFileError, match="data_batch_3: not the published cifar10 file"):
+        data.load("cifar10", root=tmp_path)
+
+
+def test_wrong_dataset_in_explicit_root_is_an_error(tmp_path):
+    write_idx(tmp_path / "fashion")
+    with pytest.raises(data.DatasetNotFoundError, match="does not hold cifar10.*data_batch_1"):
+        data.load("cifar10", root=tmp_path / "fashion")
+
+
+# ---------------------------------------------------------------- faults: folders of images
+
+def image_tree(root: Path, broken: dict[str, bytes]) -> None:
+    """root/{train,val}/{a,b}/ with two real 8x8 PNGs each, plus the ``broken`` files (path: content)."""
+    from PIL import Image
+    for part in ("train", "val"):
+        for label, shade in (("a", 30), ("b", 220)):
+            (root / part / label).mkdir(parents=True, exist_ok=True)
+            for i in range(2):
+                Image.new("RGB", (8, 8), (shade, i, 0)).save(root / part / label / f"{i}.png")
+    for path, content in broken.items():
+        (root / path).write_bytes(content)
+
+
+def test_unreadable_image_is_skipped_with_a_warning_naming_it(tmp_path):
+    image_tree(tmp_path, {"train/a/broken.png": b"not a png", "train/b/empty.jpg": b""})
+    train, val = data.folder_loaders(tmp_path, 10, size=8, workers=0)
+    with pytest.warns(UserWarning) as caught:
+        batches = list(train)
+    named = sorted(str(w.message).split(": ")[0] for w in caught)
+    assert named == [f"skipped unreadable image {tmp_path / 'train/a/broken.png'}",
+                     f"skipped unreadable image {tmp_path / 'train/b/empty.jpg'}"]
+    assert [len(labels) for _, labels in batches] == [4]   # the 4 readable images of 6
+    assert sum(len(labels) for _, labels in val) == 4
+
+
+def test_a_batch_of_only_unreadable_images_is_an_error(tmp_path):
+    image_tree(tmp_path, {"val/a/0.png": b"x", "val/a/1.png": b"y"})
+    _, val = data.folder_loaders(tmp_path, 2, size=8, workers=0)
+    with pytest.warns(UserWarning, match="skipped unreadable image"), \
+            pytest.raises(data.DatasetFileError, match="none of the 2 images of a batch could be read"):
+        list(val)
+
+
+def test_partial_download_in_the_cache_is_deleted(tmp_path):
+    """A download cut short (the last file truncated) is removed, so that the next load downloads it again."""
+    raw = tmp_path / "cache" / "FashionMNIST" / "raw"
+    write_idx(raw, gz=True)
+    partial = raw / "t10k-labels-idx1-ubyte.gz"
+    partial.write_bytes(partial.read_bytes()[:15])
+    with pytest.raises(data.DatasetFileError, match="partial or damaged download and is now deleted"):
+        data.load("fashion-mnist", download=False)
+    assert not partial.exists() and (raw / "t10k-images-idx3-ubyte.gz").exists()
+    with pytest.raises(data.DatasetNotFoundError, match="no download"):   # now simply missing
+        data.load("fashion-mnist", download=False)

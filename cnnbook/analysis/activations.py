@@ -74,7 +74,17 @@ def capture_activations(model: nn.Module, images: torch.Tensor, layers: Sequence
             model(images)
     finally:
         model.train(training)
+    _check_ran(model, layers, captured)
     return {name: captured[name] for name in layers}
+
+
+def _check_ran(model: nn.Module, layers: Sequence[str], captured: dict[str, torch.Tensor]) -> None:
+    """A ValueError naming the layers that did not run (and so captured nothing)."""
+    idle = [name for name in layers if name not in captured]
+    if idle:
+        raise ValueError(f"{', '.join(map(repr, idle))} did not run when {type(model).__name__} processed "
+                         "the images in eval mode, so there is nothing to capture (auxiliary classifiers, "
+                         "for one, run only in training). Choose layers on the path to the output.")
 
 
 def spatial_layers(model: nn.Module, input_size: tuple[int, int, int]) -> list[str]:
@@ -129,6 +139,7 @@ def grad_cam(model: nn.Module, images: torch.Tensor, layer: str,
         model.eval()
         with _hooks(model, [layer], keep_graph=True) as captured, torch.enable_grad():
             logits = model(images)
+            _check_ran(model, [layer], captured)
             maps = captured[layer]
             if maps.dim() != 4:
                 raise ValueError(f"layer {layer!r} outputs shape {tuple(maps.shape)}, not (N, C, H, W) maps: "

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from ..models._input import default_input_size
+from ..models._input import check_input, default_input_size
 from .receptive_field import ReceptiveField, UnsupportedLayerError, eval_mode, receptive_field
 
 __all__ = ["LayerRow", "Summary", "summary", "conv_output_size", "conv_output_fits"]
@@ -122,6 +122,11 @@ def summary(model: nn.Module, input_size: tuple[int, int, int] | None = None, *,
     left empty, with the reason in the footnote, for a model fx cannot trace).
     """
     input_size = default_input_size(model) if input_size is None else tuple(input_size)
+    check_input(model, input_size, dtype)
+    weights = next(model.parameters(), None)
+    if weights is not None and weights.is_floating_point() and dtype.is_floating_point and dtype != weights.dtype:
+        raise ValueError(f"the model's weights are {weights.dtype} but dtype={dtype}: pass dtype={weights.dtype}, "
+                         f"or convert the model with model.to({dtype}).")
     if depth is not None and depth < 0:
         raise ValueError(f"depth must be 0 or more, got {depth}.")
     if device is None:

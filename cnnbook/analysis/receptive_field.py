@@ -34,7 +34,7 @@ import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
-from ..models._input import default_input_size
+from ..models._input import check_input, default_input_size
 
 __all__ = ["RFRow", "ReceptiveField", "UnsupportedLayerError", "receptive_field"]
 
@@ -42,7 +42,8 @@ Ints = tuple[int, ...]   # one number per spatial axis: (h, w) for images
 
 
 class UnsupportedLayerError(ValueError):
-    """A layer whose effect on the receptive field is not known: better no answer than a wrong one."""
+    """A layer whose effect on the receptive field is not known, or a forward ``torch.fx`` cannot
+    trace: better no answer than a wrong one."""
 
 
 @dataclass(frozen=True)
@@ -226,10 +227,17 @@ def receptive_field(model: nn.Module, input_size: tuple[int, ...] | None = None,
     a way the method cannot express (upsampling, transposed convolutions...).
     """
     input_size = default_input_size(model) if input_size is None else tuple(input_size)
+    like = next(model.parameters(), torch.zeros(()))   # same dtype and device as the weights
+    check_input(model, input_size, like.dtype)
     image = tuple(input_size[1:])
     with eval_mode(model), torch.no_grad():   # trace the inference graph (no auxiliary heads, no random depth)
-        graph_module = fx.symbolic_trace(model)
-        like = next(model.parameters(), torch.zeros(()))   # same dtype and device as the weights
+        try:
+            graph_module = fx.symbolic_trace(model)
+        except (fx.proxy.TraceError, TypeError, AttributeError, NotImplementedError, RuntimeError) as error:
+            raise UnsupportedLayerError(
+                f"torch.fx cannot trace {type(model).__name__} ({type(error).__name__}: {error}): its forward "
+                "uses a tensor's values or shape in Python (a loop over range(x.shape[0]), an if on a "
+                "tensor...), which the method needs to see as fixed layers.") from error
         ShapeProp(graph_module).propagate(like.new_zeros(1, *input_size))
 
     modules = dict(graph_module.named_modules())
