@@ -87,6 +87,8 @@ def main() -> None:
         except Exception as error:
             return {"error": f"{type(error).__name__}: {error}"}
 
+    replies.write(json.dumps({"ready": True}) + "\n")   # imports done: the cells' clocks start now
+    replies.flush()
     for line in requests:
         request = json.loads(line)
         if request["op"] == "cell":

@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import yaml
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,23 +68,45 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return student
 
 
-def student_edition(target: str | os.PathLike, source: str | os.PathLike = ROOT) -> Path:
+def student_config(config: dict, repository: str | None = None) -> dict:
+    """The student edition's Jupyter Book configuration: its own title, and no button that
+    leads to the full edition. Launch buttons (Binder, Colab) and the repository button
+    point to ``repository`` (where the teacher publishes the student edition), or are off."""
+    config = dict(config, title=f"{config.get('title', 'The book')} (student edition)")
+    html = dict(config.get("html") or {})
+    if repository:
+        config["repository"] = {"url": repository, "branch": "main"}
+    else:
+        for setting in ("repository", "launch_buttons"):
+            config.pop(setting, None)
+        for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+            html[button] = False
+    config["html"] = html
+    return config
+
+
+def student_edition(target: str | os.PathLike, source: str | os.PathLike = ROOT, force: bool = False,
+                    repository: str | None = None) -> Path:
     """Write the student edition of the book in ``source`` to ``target``: its chapters
-    (and their other files) and the book's configuration, ready for ``jupyter-book build``."""
+    (and their other files), the book's configuration for it (``student_config``) and the
+    tested package versions (constraints.txt), ready for ``jupyter-book build``. A folder
+    that is not empty is written into only with ``force``."""
     source, target = Path(source), Path(target)
     if target.resolve() == source.resolve():
         raise ValueError("the student edition needs a folder of its own, not the book's")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not force:
+        raise ValueError(f"{target} is not an empty folder: choose a new one, or pass --force to write into it "
+                         "(its chapters/, _config.yml and _toc.yml are then replaced)")
     shutil.rmtree(target / "chapters", ignore_errors=True)
     shutil.copytree(source / "chapters", target / "chapters",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
     for path in sorted((source / "chapters").glob("*.ipynb")):
         nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target / "chapters" / path.name)
-    config = (source / "_config.yml").read_text()
-    title = re.search(r'^title: "(.*)"$', config, re.M)
-    if title:
-        config = config.replace(title.group(0), f'title: "{title.group(1)} (student edition)"')
-    (target / "_config.yml").write_text(config)
-    shutil.copy2(source / "_toc.yml", target / "_toc.yml")
+    config = student_config(yaml.safe_load((source / "_config.yml").read_text()), repository)
+    (target / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    for name in ("_toc.yml", "constraints.txt"):
+        if (source / name).exists():
+            shutil.copy2(source / name, target / name)
     if (source / "_vendor").is_dir():
         shutil.rmtree(target / "_vendor", ignore_errors=True)
         shutil.copytree(source / "_vendor", target / "_vendor")

@@ -30,7 +30,7 @@ import subprocess
 import symtable
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -169,6 +169,7 @@ class _Session:
                                         start_new_session=True)
         self.buffer = b""
         self.failure: str | None = None
+        self.started = False
 
     def request(self, message: dict) -> dict:
         if self.failure:
@@ -181,12 +182,16 @@ class _Session:
             raise
 
     def _exchange(self, message: dict) -> dict:
+        if not self.started:   # the sandbox's imports count against the notebook's time only
+            self.started = bool(self._reply(self.deadline).get("ready"))
         try:
             self.process.stdin.write((json.dumps(message) + "\n").encode())
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise SandboxFailed(self._death()) from None
-        limit = time.monotonic() + self.limits.cell_seconds + 10   # the sandbox's own alarm comes first
+        return self._reply(time.monotonic() + self.limits.cell_seconds + 10)   # the sandbox's own alarm comes first
+
+    def _reply(self, limit: float) -> dict:
         while b"\n" not in self.buffer:
             left = min(limit, self.deadline) - time.monotonic()
             if left <= 0:
@@ -340,7 +345,10 @@ def grade(notebook: str | os.PathLike, chapter: str | None = None, limits: Limit
           book: str | os.PathLike = ROOT) -> Grade:
     """Run ``notebook`` in a sandbox in quick mode and grade its chapter's exercises."""
     path = Path(notebook)
-    book_chapter = chapter_notebook(chapter or chapter_of(path), book)
+    try:
+        book_chapter = chapter_notebook(chapter or chapter_of(path), book)
+    except ValueError as error:   # a misnamed file: reported, not graded
+        return Grade(str(path), student_of(path), [], [], {}, f"not graded: {error}")
     wanted = chapter_exercises(book_chapter)
     checkable = [e.checker for e in wanted if e.checker]
     grade = Grade(str(path), student_of(path), [], [e for e in wanted if not e.checker],
@@ -400,3 +408,21 @@ def _verdict(session: _Session, exercise: str, answers: dict, errors: dict,
     if exercise in called:
         return Feedback(exercise, False, "its check(...) call did not run")
     return Feedback(exercise, False, f'no check("{exercise}", ...) call in the notebook')
+
+
+def grade_all(notebooks: Iterable[str | os.PathLike], chapter: str | None = None, limits: Limits = Limits(),
+              workers: int | None = None, progress: Callable[[int, int, Grade], None] | None = None,
+              book: str | os.PathLike = ROOT) -> list[Grade]:
+    """Grade many notebooks, ``workers`` sandboxes at a time (default: one per core), in their order."""
+    paths = list(dict.fromkeys(Path(n) for n in notebooks))
+    if chapter:
+        chapter_exercises(chapter_notebook(chapter, book))   # a wrong --chapter fails before any work
+    sandbox.require_bubblewrap()
+    grades: list[Grade | None] = [None] * len(paths)
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        futures = {pool.submit(grade, path, chapter, limits, book): index for index, path in enumerate(paths)}
+        for done, future in enumerate(as_completed(futures), 1):
+            grades[futures[future]] = future.result()
+            if progress:
+                progress(done, len(paths), grades[futures[future]])
+    return grades

@@ -47,7 +47,7 @@ def require_bubblewrap() -> None:
                                 "Debian or Ubuntu, `sudo apt-get install bubblewrap util-linux`")
     probe = subprocess.run(command(["true"], Limits()), capture_output=True, text=True)
     if probe.returncode:
-        raise RuntimeError(f"bubblewrap cannot make a sandbox on this machine: {probe.stderr.strip()} "
+        raise PermissionError(f"bubblewrap cannot make a sandbox on this machine: {probe.stderr.strip()} "
                            "(it needs user namespaces: sysctl kernel.unprivileged_userns_clone=1)")
 
 
