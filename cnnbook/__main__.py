@@ -1,10 +1,11 @@
-"""The command line: ``python -m cnnbook train|summary|models|student|grade``.
+"""The command line: ``python -m cnnbook train|summary|models|student|grade|assignment``.
 
     python -m cnnbook train --model lenet --dataset fashion-mnist --epochs 15
     python -m cnnbook summary --model lenet5 --depth 2
     python -m cnnbook models
     python -m cnnbook student _build/student            # the student edition, for teachers
     python -m cnnbook grade submissions/*.ipynb         # grade students' notebooks (sandboxed)
+    python -m cnnbook assignment ch1 course/            # a chapter's exercises for nbgrader
 
 ``train`` runs unchanged under torchrun, one process per GPU (or several on CPUs):
 
@@ -93,6 +94,12 @@ def _parser() -> argparse.ArgumentParser:
     grading.add_argument("--cell-timeout", type=float, default=120, help="seconds allowed per cell")
     grading.add_argument("--timeout", type=float, default=600, help="seconds allowed per notebook")
     grading.add_argument("--memory", type=int, default=8192, help="MB of address space per notebook")
+
+    task = commands.add_parser("assignment", help="turn a chapter's exercises into an nbgrader assignment")
+    task.add_argument("chapter", help="e.g. ch1")
+    task.add_argument("course", help="the nbgrader course folder (source/<name>/ is written)")
+    task.add_argument("--name", help="the assignment's name (default: the chapter, e.g. ch1)")
+    task.add_argument("--force", action="store_true", help="replace the assignment's source notebook")
     return parser
 
 
@@ -123,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"student edition in {classroom.student_edition(args.folder, force=args.force, repository=args.repository)}")
         elif args.command == "grade":
             return _grade(args)
+        elif args.command == "assignment":
+            from .book.assignment import write_assignment
+            print(f"nbgrader source notebook: {write_assignment(args.chapter, args.course, args.name, force=args.force)}")
         elif args.command == "summary":
             model = models.create(args.model, **dict(args.model_args))
             print(summary(model, tuple(args.input_size) if args.input_size else None, depth=args.depth))

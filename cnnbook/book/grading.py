@@ -313,7 +313,8 @@ def _names(source: str, modules: set[str]) -> tuple[set[str], set[str], set[str]
 def cells_to_run(submission: nbformat.NotebookNode, book_chapter: nbformat.NotebookNode) -> list[str]:
     """The code the grader runs: every cell the student wrote or changed, the Exercises section,
     and, of the chapter's own cells before it, those that bind a name these need (transitively).
-    Figures, explorers and demonstrations the answers do not use are skipped."""
+    Figures, explorers and demonstrations the answers do not use are skipped. (When a cell
+    then fails for a name that only a skipped cell defines, ``grade`` runs every cell.)"""
     book_sources = {c.source for c in book_chapter.cells if c.cell_type == "code"}
     code, in_exercises = [], False
     for cell in submission.cells:
@@ -365,7 +366,7 @@ def grade(notebook: str | os.PathLike, chapter: str | None = None, limits: Limit
         cells = cells_to_run(submission, book_chapter)
         answers, errors = _run(session, cells)
         everything = [str(c.source) for c in submission.cells if c.get("cell_type") == "code" and str(c.source).strip()]
-        if errors and not session.failure and len(cells) < len(everything):   # did a skipped cell matter?
+        if _missed(errors, [source for source in everything if source not in cells]) and not session.failure:
             session.close()
             session = _Session(limits)
             answers, errors = _run(session, everything)
@@ -374,6 +375,18 @@ def grade(notebook: str | os.PathLike, chapter: str | None = None, limits: Limit
         session.close()
     grade.problem, grade.seconds = session.failure, time.monotonic() - started
     return grade
+
+
+def _missed(errors: dict[str, str], skipped: list[str]) -> bool:
+    """Whether a cell failed for a name that a skipped cell defines (then all cells run again)."""
+    missing = {name for error in errors.values() for name in re.findall(r"^NameError: name '(\w+)'", error)}
+    for source in skipped:
+        try:
+            if missing & _names(source, set())[0]:
+                return True
+        except SyntaxError:
+            pass
+    return False
 
 
 def _run(session: _Session, cells: list[str]) -> tuple[dict, dict]:
