@@ -171,3 +171,22 @@ def test_cells_the_answers_do_not_need_are_skipped():
     submission = new_notebook(cells=chapter.cells + [new_markdown_cell("## Exercises"),
                                                      new_code_cell("answer = torch.tensor(K)")])
     assert grading.cells_to_run(submission, chapter) == ["import torch", "K = 3", "answer = torch.tensor(K)"]
+
+
+def test_nothing_of_one_notebook_reaches_the_next_in_the_same_sandbox(tmp_path):
+    """One worker grades both, one after the other: what the first leaves behind is gone."""
+    first = notebook(tmp_path, "01_convolutions-a.ipynb", [
+        "import subprocess, torch\n"
+        "open('/tmp/work/planted.py', 'w').write('x = 1')\nopen('/tmp/home/planted', 'w').write('x')\n"
+        "subprocess.Popen(['sleep', '1000'])\n"
+        "torch.Tensor.sum = lambda self, *args, **kwargs: torch.tensor(99.0)\n"])
+    second = notebook(tmp_path, "01_convolutions-b.ipynb", [
+        "import os, torch\nfrom cnnbook.exercises import check\n"
+        "traces = [p for p in ('/tmp/work/planted.py', '/tmp/home/planted') if os.path.exists(p)]\n"
+        "traces += [pid for pid in os.listdir('/proc') if pid.isdigit() and b'sleep' in "
+        "open(f'/proc/{pid}/cmdline', 'rb').read()]\n"
+        "answer = 760 if not traces and torch.zeros(1).sum().item() == 0 else 0\n"
+        "check('ch1.conv-params', answer)\n"])
+    grades = grading.grade_all([first, second], workers=1, limits=grading.Limits(cell_seconds=30))
+    verdict = {r.exercise: r for r in grades[1].results}["ch1.conv-params"]
+    assert verdict.correct, verdict.message

@@ -26,9 +26,11 @@ import pickle
 import re
 import select
 import signal
+import socket
 import subprocess
 import symtable
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -158,18 +160,69 @@ class _Arguments(pickle.Pickler):
         return obj._handle if isinstance(obj, _Answer) else None
 
 
-class _Session:
-    """One running sandbox and the grader's end of its pipes."""
+class Sandbox:
+    """A sandbox whose first process has imported what notebooks need and forks a fresh
+    process per notebook (``cnnbook.book._runner.zygote``): one sandbox serves the notebooks
+    a worker grades one after another, and is replaced when one of them had to be killed."""
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self.deadline = time.monotonic() + limits.notebook_seconds
-        self.process = subprocess.Popen(sandbox.command([sys.executable, "-m", "cnnbook.book._runner"], limits),
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+        ours, theirs = socket.socketpair()
+        self.process = subprocess.Popen(
+            sandbox.command([sys.executable, "-m", "cnnbook.book._runner", "--zygote", str(theirs.fileno())], limits),
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+        self.control = ours
+        self.ready = self._message(limits.notebook_seconds) == "ready"
+
+    def _message(self, seconds: float) -> str | None:
+        """The sandbox's next line on the control socket, or None when it does not come in time."""
+        if not select.select([self.control], [], [], seconds)[0]:
+            return None
+        line = self.control.recv(64).decode(errors="replace")
+        return line.strip() or None
+
+    @property
+    def alive(self) -> bool:
+        return self.ready and self.process.poll() is None
+
+    def session(self) -> "_Session":
+        """A fresh process for the next notebook, talking over a new pair of pipes."""
+        to_notebook, from_grader = os.pipe()
+        to_grader, from_notebook = os.pipe()
+        socket.send_fds(self.control, [b"fork"], [to_notebook, from_notebook])
+        os.close(to_notebook)
+        os.close(from_notebook)
+        return _Session(self, from_grader, to_grader)
+
+    def finished(self) -> int | None:
+        """Wait for the notebook's process to end; its exit status (None: the sandbox is gone)."""
+        message = self._message(30) if self.alive else None
+        if not message or not message.startswith("done "):
+            self.close()
+            return None
+        return int(message.split()[1])
+
+    def close(self) -> None:
+        self.ready = False
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.control.close()
+
+
+class _Session:
+    """One notebook's process in a sandbox, and the grader's ends of its pipes."""
+
+    def __init__(self, box: Sandbox, requests: int, replies: int):
+        self.box, self.limits = box, box.limits
+        self.requests, self.replies = requests, replies
+        self.deadline = time.monotonic() + self.limits.notebook_seconds
         self.buffer = b""
         self.failure: str | None = None
         self.started = False
+        self.status: int | None = None
 
     def request(self, message: dict) -> dict:
         if self.failure:
@@ -182,12 +235,13 @@ class _Session:
             raise
 
     def _exchange(self, message: dict) -> dict:
-        if not self.started:   # the sandbox's imports count against the notebook's time only
+        if not self.started:   # the notebook process's start counts against the notebook's time only
             self.started = bool(self._reply(self.deadline).get("ready"))
         try:
-            self.process.stdin.write((json.dumps(message) + "\n").encode())
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
+            data = (json.dumps(message) + "\n").encode()
+            while data:
+                data = data[os.write(self.requests, data):]
+        except OSError:
             raise SandboxFailed(self._death()) from None
         return self._reply(time.monotonic() + self.limits.cell_seconds + 10)   # the sandbox's own alarm comes first
 
@@ -195,15 +249,17 @@ class _Session:
         while b"\n" not in self.buffer:
             left = min(limit, self.deadline) - time.monotonic()
             if left <= 0:
+                self.box.close()
                 raise SandboxFailed(f"the notebook ran past its {self.limits.notebook_seconds:g} s limit"
                                     if self.deadline <= limit else
                                     f"a cell ran past its {self.limits.cell_seconds:g} s limit and would not stop")
-            if select.select([self.process.stdout], [], [], left)[0]:
-                chunk = os.read(self.process.stdout.fileno(), 2 ** 20)
+            if select.select([self.replies], [], [], left)[0]:
+                chunk = os.read(self.replies, 2 ** 20)
                 if not chunk:
                     raise SandboxFailed(self._death())
                 self.buffer += chunk
                 if len(self.buffer) > MAX_REPLY:
+                    self.box.close()
                     raise SandboxFailed(f"the notebook sent more than {MAX_REPLY // 2 ** 20} MB in one answer")
         line, _, self.buffer = self.buffer.partition(b"\n")
         try:
@@ -211,17 +267,18 @@ class _Session:
         except ValueError:
             reply = None
         if type(reply) is not dict:
+            self.box.close()
             raise SandboxFailed("the notebook's process sent something that is not an answer")
         return reply
 
     def _death(self) -> str:
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            return "the notebook's process closed its output"
-        if code in (-signal.SIGKILL, 137):
+        self.close()
+        code = self.status
+        if code is None:
+            return "the notebook's sandbox stopped"
+        if code == -signal.SIGKILL:
             return "the notebook's process was killed (out of memory?)"
-        if code in (-signal.SIGXCPU, 152):
+        if code == -signal.SIGXCPU:
             return "the notebook used more CPU time than allowed"
         return f"the notebook's process stopped (exit status {code})"
 
@@ -242,14 +299,33 @@ class _Session:
             raise SandboxFailed(f"the notebook sent an answer that cannot be read ({error})") from None
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            try:
-                pipe.close()
-            except OSError:
-                pass
+        """End the notebook's process (its pipes close) and wait for the sandbox to clean up."""
+        if self.requests is not None:
+            os.close(self.requests)
+            os.close(self.replies)
+            self.requests = self.replies = None
+            self.status = self.box.finished()
+
+
+class _Boxes:
+    """The sandboxes of the grading threads, one each, replaced when one had to be killed."""
+
+    def __init__(self, limits: Limits):
+        self.limits, self.local, self.all = limits, threading.local(), []
+
+    def session(self) -> _Session:
+        box = getattr(self.local, "box", None)
+        if box is None or not box.alive:
+            box = self.local.box = Sandbox(self.limits)
+            self.all.append(box)
+        return box.session()
+
+    def __enter__(self) -> "_Boxes":
+        return self
+
+    def __exit__(self, *error) -> None:
+        for box in self.all:
+            box.close()
 
 
 def _student_error(text: str) -> Exception:
@@ -343,8 +419,11 @@ def student_of(path: Path) -> str:
 
 
 def grade(notebook: str | os.PathLike, chapter: str | None = None, limits: Limits = Limits(),
-          book: str | os.PathLike = ROOT) -> Grade:
+          book: str | os.PathLike = ROOT, boxes: "_Boxes | None" = None) -> Grade:
     """Run ``notebook`` in a sandbox in quick mode and grade its chapter's exercises."""
+    if boxes is None:
+        with _Boxes(limits) as own:
+            return grade(notebook, chapter, limits, book, own)
     path = Path(notebook)
     try:
         book_chapter = chapter_notebook(chapter or chapter_of(path), book)
@@ -352,29 +431,29 @@ def grade(notebook: str | os.PathLike, chapter: str | None = None, limits: Limit
         return Grade(str(path), student_of(path), [], [], {}, f"not graded: {error}")
     wanted = chapter_exercises(book_chapter)
     checkable = [e.checker for e in wanted if e.checker]
-    grade = Grade(str(path), student_of(path), [], [e for e in wanted if not e.checker],
+    result = Grade(str(path), student_of(path), [], [e for e in wanted if not e.checker],
                   {e.checker: e.points for e in wanted if e.checker})
     started = time.monotonic()
     try:
         submission = read_submission(path)
     except ValueError as error:
-        grade.problem = f"not graded: {error}"
-        grade.results = [Feedback(exercise, False, grade.problem) for exercise in checkable]
-        return grade
-    session = _Session(limits)
+        result.problem = f"not graded: {error}"
+        result.results = [Feedback(exercise, False, result.problem) for exercise in checkable]
+        return result
+    session = boxes.session()
     try:
         cells = cells_to_run(submission, book_chapter)
         answers, errors = _run(session, cells)
         everything = [str(c.source) for c in submission.cells if c.get("cell_type") == "code" and str(c.source).strip()]
         if _missed(errors, [source for source in everything if source not in cells]) and not session.failure:
             session.close()
-            session = _Session(limits)
+            session = boxes.session()
             answers, errors = _run(session, everything)
-        grade.results = [_verdict(session, exercise, answers, errors, submission) for exercise in checkable]
+        result.results = [_verdict(session, exercise, answers, errors, submission) for exercise in checkable]
     finally:
         session.close()
-    grade.problem, grade.seconds = session.failure, time.monotonic() - started
-    return grade
+    result.problem, result.seconds = session.failure, time.monotonic() - started
+    return result
 
 
 def _missed(errors: dict[str, str], skipped: list[str]) -> bool:
@@ -432,8 +511,8 @@ def grade_all(notebooks: Iterable[str | os.PathLike], chapter: str | None = None
         chapter_exercises(chapter_notebook(chapter, book))   # a wrong --chapter fails before any work
     sandbox.require_bubblewrap()
     grades: list[Grade | None] = [None] * len(paths)
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        futures = {pool.submit(grade, path, chapter, limits, book): index for index, path in enumerate(paths)}
+    with _Boxes(limits) as boxes, ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        futures = {pool.submit(grade, path, chapter, limits, book, boxes): index for index, path in enumerate(paths)}
         for done, future in enumerate(as_completed(futures), 1):
             grades[futures[future]] = future.result()
             if progress:
