@@ -191,7 +191,14 @@ class Sandbox:
         """A fresh process for the next notebook, talking over a new pair of pipes."""
         to_notebook, from_grader = os.pipe()
         to_grader, from_notebook = os.pipe()
-        socket.send_fds(self.control, [b"fork"], [to_notebook, from_notebook])
+        try:
+            if not self.alive:
+                raise OSError
+            socket.send_fds(self.control, [b"fork"], [to_notebook, from_notebook])
+        except OSError:
+            for fd in (to_notebook, from_grader, to_grader, from_notebook):
+                os.close(fd)
+            raise SandboxFailed("the sandbox did not start (is bubblewrap working? see sandbox.require_bubblewrap)")
         os.close(to_notebook)
         os.close(from_notebook)
         return _Session(self, from_grader, to_grader)
@@ -436,11 +443,11 @@ def grade(notebook: str | os.PathLike, chapter: str | None = None, limits: Limit
     started = time.monotonic()
     try:
         submission = read_submission(path)
-    except ValueError as error:
+        session = boxes.session()
+    except (ValueError, SandboxFailed) as error:
         result.problem = f"not graded: {error}"
         result.results = [Feedback(exercise, False, result.problem) for exercise in checkable]
         return result
-    session = boxes.session()
     try:
         cells = cells_to_run(submission, book_chapter)
         answers, errors = _run(session, cells)
@@ -450,6 +457,9 @@ def grade(notebook: str | os.PathLike, chapter: str | None = None, limits: Limit
             session = boxes.session()
             answers, errors = _run(session, everything)
         result.results = [_verdict(session, exercise, answers, errors, submission) for exercise in checkable]
+    except SandboxFailed as failure:   # no sandbox for the second run
+        session.failure = str(failure)
+        result.results = [Feedback(exercise, False, f"not graded: {failure}") for exercise in checkable]
     finally:
         session.close()
     result.problem, result.seconds = session.failure, time.monotonic() - started
