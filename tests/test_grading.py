@@ -190,3 +190,20 @@ def test_nothing_of_one_notebook_reaches_the_next_in_the_same_sandbox(tmp_path):
     grades = grading.grade_all([first, second], workers=1, limits=grading.Limits(cell_seconds=30))
     verdict = {r.exercise: r for r in grades[1].results}["ch1.conv-params"]
     assert verdict.correct, verdict.message
+
+
+def test_a_reply_nested_too_deeply_is_reported_not_raised():
+    """A notebook's process may send anything on its pipe; deep nesting must not crash the grader."""
+    read, write = os.pipe()
+    os.write(write, b"[" * 20_000 + b"\n")   # fits in the pipe's buffer
+    os.close(write)
+
+    class Box:   # stands for the sandbox: nothing to kill, no exit status
+        limits = grading.Limits()
+        close = staticmethod(lambda: None)
+        finished = staticmethod(lambda: None)
+
+    session = grading._Session(Box, os.open(os.devnull, os.O_WRONLY), read)
+    session.started = True
+    with pytest.raises(grading.SandboxFailed, match="not an answer"):
+        session.request({"op": "answers"})

@@ -271,7 +271,7 @@ class _Session:
         line, _, self.buffer = self.buffer.partition(b"\n")
         try:
             reply = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):   # not JSON, or nested deeper than Python reads
             reply = None
         if type(reply) is not dict:
             self.box.close()

@@ -143,7 +143,7 @@ def _decode_module(data: dict, remote: Callable[[str, int, str], Any], depth: in
         module = layer.__new__(layer)
         nn.Module.__init__(module)
         for key, value in dict(data["attributes"]).items():
-            if key not in vars(module):
+            if key not in vars(module) and not str(key).startswith("__"):
                 setattr(module, str(key), decode(value, remote, depth + 1))
     else:
         module = remote("module", int(data["module"]), name)
