@@ -50,7 +50,7 @@ execute: $(STAMP)
 ## notebooks with `python -m cnnbook grade NOTEBOOK...`
 student: $(STAMP) $(VENDOR)
 	$(BIN)/python -m cnnbook student _build/student --force
-	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir _build/student/dist .
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir _build/student/dist . && rm -rf build
 	$(BIN)/jupyter-book build --warningiserror --keep-going _build/student
 
 ## benchmark: the trainer's speed against a plain PyTorch loop
