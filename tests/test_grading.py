@@ -13,7 +13,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from cnnbook.__main__ import main
-from cnnbook.book import gradebook, grading, wire
+from cnnbook.book import grading, wire
 
 RIGHT = {
     "ch1.output-size": "def output_size(w, f, s, p):\n    return (w - f + 2 * p) // s + 1\n",

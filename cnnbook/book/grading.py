@@ -1,8 +1,8 @@
 """Grading students' notebooks: each in a sandbox, verdicts computed by the grader.
 
-``grade`` starts a sandbox (``cnnbook.book.sandbox``) and runs the submission's code
-cells there one by one, in quick mode, in an IPython shell where ``check(exercise,
-answer)`` only records the answer. Then it asks for the answers as data
+``grade`` runs the submission's code cells that the answers need (``cells_to_run``)
+one by one, in quick mode, in a fresh process of a sandbox (``cnnbook.book.sandbox``,
+``Sandbox``), in an IPython shell where ``check(exercise, answer)`` only records the answer. Then it asks for the answers as data
 (``cnnbook.book.wire``) and runs the chapter's checkers in the grader's own process;
 when an answer is a function or a module, the checker calls it back in the sandbox with
 the grader's inputs and gets data back. The student's code never holds a checker or a
@@ -10,7 +10,7 @@ verdict, so nothing it writes, prints or patches can change the grade.
 
 A submission that is not a notebook, a cell that runs too long, a process that dies or
 runs out of memory: each is reported for that submission, and the others are graded.
-``grade_all`` grades many at once, one sandbox per core.
+``grade_all`` grades many at once, one sandbox per core, each forking a process per notebook.
 
     python -m cnnbook grade submissions/*.ipynb --out grades/
 """
@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 

@@ -101,7 +101,7 @@ def command(program: list[str], limits: Limits) -> list[str]:
     """The command line that runs ``program`` in a fresh sandbox with ``limits``."""
     user = _as_nobody()
     memory = limits.memory_mb * 2 ** 20
-    rlimits = ["prlimit", f"--as={memory}", f"--fsize={limits.scratch_mb * 2 ** 20}",
+    rlimits = ["prlimit", f"--as={memory}", f"--fsize={limits.scratch_mb * 2 ** 20}", "--nproc=256",
                f"--cpu={int(limits.notebook_seconds) + 10}", "--core=0", "--"]
     bwrap = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
              "--uid", str(NOBODY), "--gid", str(NOBODY),
