@@ -41,7 +41,13 @@ def test_student_edition_of_the_book(tmp_path):
     classroom.student_edition(tmp_path / "edition")
     tmp_path = tmp_path / "edition"
     assert "(student edition)" in (tmp_path / "_config.yml").read_text()
+    toc = (tmp_path / "_toc.yml").read_text()
+    for teachers in classroom.TEACHERS_ONLY:
+        assert not (tmp_path / "chapters" / f"{teachers}.ipynb").exists() and teachers not in toc
     for original_path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        if original_path.stem in classroom.TEACHERS_ONLY:
+            continue
+        assert f"chapters/{original_path.stem}" in toc
         original = nbformat.read(original_path, as_version=4)
         student = nbformat.read(tmp_path / "chapters" / original_path.name, as_version=4)
         text = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")

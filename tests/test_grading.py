@@ -207,3 +207,42 @@ def test_a_reply_nested_too_deeply_is_reported_not_raised():
     session.started = True
     with pytest.raises(grading.SandboxFailed, match="not an answer"):
         session.request({"op": "answers"})
+
+
+def test_modules_as_answers_are_rebuilt_or_called_in_the_sandbox(tmp_path):
+    """A PyTorch layer comes back rebuilt from its data; a student's own module class stays
+    in the sandbox and the checker calls its forward there."""
+    lenet = notebook(tmp_path, "02_lenet-alice.ipynb", [
+        "import torch\nfrom torch import nn\nfrom cnnbook.exercises import check\n"
+        "class LeNet32(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.features = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),\n"
+        "                                      nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))\n"
+        "        self.head = nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84),\n"
+        "                                  nn.ReLU(), nn.Linear(84, 10))\n"
+        "    def forward(self, x):\n"
+        "        return self.head(self.features(x))\n"
+        "check('ch2.lenet-32', LeNet32)\n"])
+    nin = notebook(tmp_path, "05_nin-alice.ipynb", [
+        "from torch import nn\nfrom cnnbook.exercises import check\n"
+        "def to_linear(conv):\n"
+        "    linear = nn.Linear(conv.in_channels, conv.out_channels)\n"
+        "    linear.weight.data = conv.weight.data[:, :, 0, 0].clone()\n"
+        "    linear.bias.data = conv.bias.data.clone()\n"
+        "    return linear\n"
+        "check('ch5.conv1x1-as-linear', to_linear)\n"])
+    grades = grading.grade_all([lenet, nin], workers=2, limits=grading.Limits(cell_seconds=30))
+    lenet_verdict = {r.exercise: r for r in grades[0].results}["ch2.lenet-32"]
+    nin_verdict = {r.exercise: r for r in grades[1].results}["ch5.conv1x1-as-linear"]
+    assert lenet_verdict.correct and "61,706 parameters" in lenet_verdict.message, lenet_verdict.message
+    assert nin_verdict.correct, nin_verdict.message
+
+
+def test_every_checker_is_found_under_its_exercise():
+    """The grader lists each chapter's exercises from the book: every checker belongs to one."""
+    from cnnbook.exercises import exercises
+    chapters = sorted({name.split(".")[0] for name in exercises()})
+    found = [e for chapter in chapters for e in grading.chapter_exercises(grading.chapter_notebook(chapter))]
+    assert sorted(e.checker for e in found if e.checker) == exercises()
+    assert all(e.title and e.points == 1 for e in found)

@@ -23,6 +23,7 @@ import yaml
 
 
 ROOT = Path(__file__).resolve().parents[2]
+TEACHERS_ONLY = {"90_teachers_guide"}   # chapters left out of the student edition (it shows the full edition's links)
 _FENCE = re.compile(r"^(`{3,}|:{3,})\{solution\}")
 _CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.-]+)["']""")
 
@@ -89,7 +90,8 @@ def student_edition(target: str | os.PathLike, source: str | os.PathLike = ROOT,
                     repository: str | None = None) -> Path:
     """Write the student edition of the book in ``source`` to ``target``: its chapters
     (and their other files), the book's configuration for it (``student_config``) and the
-    tested package versions (constraints.txt), ready for ``jupyter-book build``. A folder
+    tested package versions (constraints.txt), ready for ``jupyter-book build``; without the
+    chapters in ``TEACHERS_ONLY``. A folder
     that is not empty is written into only with ``force``."""
     source, target = Path(source), Path(target)
     if target.resolve() == source.resolve():
@@ -101,12 +103,17 @@ def student_edition(target: str | os.PathLike, source: str | os.PathLike = ROOT,
     shutil.copytree(source / "chapters", target / "chapters",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
     for path in sorted((source / "chapters").glob("*.ipynb")):
-        nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target / "chapters" / path.name)
+        if path.stem not in TEACHERS_ONLY:
+            nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target / "chapters" / path.name)
     config = student_config(yaml.safe_load((source / "_config.yml").read_text()), repository)
     (target / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-    for name in ("_toc.yml", "constraints.txt"):
-        if (source / name).exists():
-            shutil.copy2(source / name, target / name)
+    toc = yaml.safe_load((source / "_toc.yml").read_text())
+    for part in toc.get("parts", []):
+        part["chapters"] = [c for c in part["chapters"] if Path(c["file"]).name not in TEACHERS_ONLY]
+    toc["parts"] = [part for part in toc.get("parts", []) if part["chapters"]]
+    (target / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    if (source / "constraints.txt").exists():
+        shutil.copy2(source / "constraints.txt", target / "constraints.txt")
     if (source / "_vendor").is_dir():
         shutil.rmtree(target / "_vendor", ignore_errors=True)
         shutil.copytree(source / "_vendor", target / "_vendor")

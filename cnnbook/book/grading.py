@@ -80,11 +80,18 @@ def chapter_notebook(chapter: str, book: str | os.PathLike = ROOT) -> nbformat.N
 
 
 def chapter_exercises(notebook: nbformat.NotebookNode) -> list[Exercise]:
-    """The exercises of a chapter's notebook, in order, each checkable or not."""
-    text = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
-    checkable = set(exercises())
-    found = [Exercise(label, title.strip(), label.replace("-", ".", 1) if label.replace("-", ".", 1) in checkable
-                      else None) for _, title, label in _EXERCISE.findall(text)]
+    """The exercises of a chapter's notebook, in order: each ``{exercise}`` with the checker
+    that the code cell after it calls, if one does."""
+    titles, checkers, current = {}, {}, None
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for _, title, label in _EXERCISE.findall(cell.source):
+                titles[label], current = title.strip(), label
+        elif current and current not in checkers:
+            called = [e for e in CHECK_CALL.findall(cell.source) if e in set(exercises())]
+            if called:
+                checkers[current] = called[0]
+    found = [Exercise(label, title, checkers.get(label)) for label, title in titles.items()]
     if not any(exercise.checker for exercise in found):
         raise ValueError("the chapter has no checkable exercises; chapters with some: "
                          + ", ".join(sorted({e.split(".")[0] for e in exercises()}, key=lambda c: int(c[2:]))))
@@ -434,9 +441,9 @@ def grade(notebook: str | os.PathLike, chapter: str | None = None, limits: Limit
     path = Path(notebook)
     try:
         book_chapter = chapter_notebook(chapter or chapter_of(path), book)
-    except ValueError as error:   # a misnamed file: reported, not graded
+        wanted = chapter_exercises(book_chapter)
+    except ValueError as error:   # a misnamed file, or a chapter without checkers: reported, not graded
         return Grade(str(path), student_of(path), [], [], {}, f"not graded: {error}")
-    wanted = chapter_exercises(book_chapter)
     checkable = [e.checker for e in wanted if e.checker]
     result = Grade(str(path), student_of(path), [], [e for e in wanted if not e.checker],
                   {e.checker: e.points for e in wanted if e.checker})
