@@ -44,10 +44,13 @@ execute: $(STAMP)
 		$(BIN)/jupytext --sync $$notebook || exit 1; \
 	done
 
-## student: the student edition (no solutions, exercise cells empty) in _build/student, and its website
-## in _build/student/_build/html; grade students' notebooks with `python -m cnnbook grade NOTEBOOK...`
+## student: the student edition (no solutions, exercise cells empty) in _build/student, its website
+## in _build/student/_build/html (no launch buttons to the full edition) and the cnnbook wheel students
+## install (the package alone: no chapters, no solutions) in _build/student/dist; grade students'
+## notebooks with `python -m cnnbook grade NOTEBOOK...`
 student: $(STAMP) $(VENDOR)
-	$(BIN)/python -m cnnbook student _build/student
+	$(BIN)/python -m cnnbook student _build/student --force
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir _build/student/dist . && rm -rf build
 	$(BIN)/jupyter-book build --warningiserror --keep-going _build/student
 
 ## benchmark: the trainer's speed against a plain PyTorch loop

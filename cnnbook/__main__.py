@@ -1,10 +1,11 @@
-"""The command line: ``python -m cnnbook train|summary|models|student|grade``.
+"""The command line: ``python -m cnnbook train|summary|models|student|grade|assignment``.
 
     python -m cnnbook train --model lenet --dataset fashion-mnist --epochs 15
     python -m cnnbook summary --model lenet5 --depth 2
     python -m cnnbook models
     python -m cnnbook student _build/student            # the student edition, for teachers
-    python -m cnnbook grade submissions/*.ipynb         # run and grade students' notebooks
+    python -m cnnbook grade submissions/*.ipynb         # grade students' notebooks (sandboxed)
+    python -m cnnbook assignment ch1 course/            # a chapter's exercises for nbgrader
 
 ``train`` runs unchanged under torchrun, one process per GPU (or several on CPUs):
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+from pathlib import Path
 
 import torch
 
@@ -81,12 +83,44 @@ def _parser() -> argparse.ArgumentParser:
 
     student = commands.add_parser("student", help="write the student edition: no solutions, exercise cells empty")
     student.add_argument("folder", help="where to write it (then: jupyter-book build FOLDER)")
+    student.add_argument("--force", action="store_true", help="write into a folder that is not empty")
+    student.add_argument("--repository", help="the student edition's repository, for the website's launch buttons "
+                                              "(default: no launch or repository buttons)")
 
-    grading = commands.add_parser("grade", help="run students' notebooks and grade their exercises")
+    grading = commands.add_parser("grade", help="run students' notebooks, each in a sandbox, and grade them")
     grading.add_argument("notebooks", nargs="+", help="the students' .ipynb files")
     grading.add_argument("--chapter", help="the exercises' chapter, e.g. ch2 (default: from the file name)")
-    grading.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    grading.add_argument("--out", default="grades", help="folder for gradebook.csv and feedback/ (default: grades)")
+    grading.add_argument("--force", action="store_true", help="replace the gradebook already in --out")
+    grading.add_argument("--workers", type=int, help="notebooks graded at once (default: one per core)")
+    grading.add_argument("--cell-timeout", type=float, default=120, help="seconds allowed per cell")
+    grading.add_argument("--timeout", type=float, default=600, help="seconds allowed per notebook")
+    grading.add_argument("--memory", type=int, default=8192, help="MB of address space per notebook")
+
+    task = commands.add_parser("assignment", help="turn a chapter's exercises into an nbgrader assignment")
+    task.add_argument("chapter", help="e.g. ch1")
+    task.add_argument("course", help="the nbgrader course folder (source/<name>/ is written)")
+    task.add_argument("--name", help="the assignment's name (default: the chapter, e.g. ch1)")
+    task.add_argument("--force", action="store_true", help="replace the assignment's source notebook")
     return parser
+
+
+def _grade(args: argparse.Namespace) -> int:
+    """Grade the notebooks, write the gradebook; 1 when some notebook could not be graded in full."""
+    from .book import gradebook, grading
+
+    limits = grading.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout, memory_mb=args.memory)
+    if (Path(args.out) / "gradebook.csv").exists() and not args.force:
+        raise ValueError(f"{Path(args.out) / 'gradebook.csv'} exists: pass another --out, or --force to replace it")
+    show = lambda done, total, grade: print(f"[{done}/{total}] {grade.notebook}: {grade.score:g}/{grade.possible:g}"
+                                            + (f" ({grade.problem})" if grade.problem else ""), file=sys.stderr)
+    grades = grading.grade_all(args.notebooks, args.chapter, limits, args.workers, show)
+    print("\n".join(grade.report() for grade in grades))
+    book = gradebook.write(grades, args.out, force=args.force)
+    failed = [grade for grade in grades if grade.problem]
+    print(f"gradebook: {book}; feedback: {book.parent / 'feedback'}; "
+          f"{len(grades) - len(failed)} of {len(grades)} notebooks graded in full", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,10 +129,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "models":
             print("\n".join(models.names()))
         elif args.command == "student":
-            print(f"student edition in {classroom.student_edition(args.folder)}")
+            print(f"student edition in {classroom.student_edition(args.folder, force=args.force, repository=args.repository)}")
         elif args.command == "grade":
-            for notebook in args.notebooks:
-                print(classroom.grade(notebook, args.chapter, args.timeout).report())
+            return _grade(args)
+        elif args.command == "assignment":
+            from .book.assignment import write_assignment
+            print(f"nbgrader source notebook: {write_assignment(args.chapter, args.course, args.name, force=args.force)}")
         elif args.command == "summary":
             model = models.create(args.model, **dict(args.model_args))
             print(summary(model, tuple(args.input_size) if args.input_size else None, depth=args.depth))
@@ -133,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                           device=device, name=args.model)
             if args.save_history and distributed.is_main():
                 history.save(args.save_history)
-    except (ValueError, TypeError, FileNotFoundError, TrainingDiverged) as error:
+    except (ValueError, TypeError, FileNotFoundError, PermissionError, TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:

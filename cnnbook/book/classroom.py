@@ -4,11 +4,7 @@
 the text and the outputs of the exercise cells cleared, so students get the executed
 book without the answers, plus what Jupyter Book needs to make a website of it.
 
-``grade`` runs a student's notebook from top to bottom in a fresh kernel (quick mode,
-so training cells take seconds) and collects what each ``check(...)`` call said: the
-kernel writes every verdict to a file that the grader reads. A cell that raises does
-not stop the run; the exercise whose cell it was is reported with the error. The
-score counts the chapter's checkable exercises answered correctly.
+Grading the notebooks that come back is ``cnnbook.book.grading``'s work.
 
     python -m cnnbook student _build/student
     python -m cnnbook grade submissions/*.ipynb
@@ -16,22 +12,18 @@ score counts the chapter's checkable exercises answered correctly.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import subprocess
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+import yaml
 
-from ..exercises import Feedback, exercises
-from ..exercises._core import GRADE_LOG
 
 ROOT = Path(__file__).resolve().parents[2]
+TEACHERS_ONLY = {"90_teachers_guide"}   # chapters left out of the student edition (it shows the full edition's links)
 _FENCE = re.compile(r"^(`{3,}|:{3,})\{solution\}")
 _CHECK_CALL = re.compile(r"""\bcheck\(\s*["']([\w.-]+)["']""")
 
@@ -77,111 +69,52 @@ def student_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return student
 
 
-def student_edition(target: str | os.PathLike, source: str | os.PathLike = ROOT) -> Path:
+def student_config(config: dict, repository: str | None = None) -> dict:
+    """The student edition's Jupyter Book configuration: its own title, and no button that
+    leads to the full edition. Launch buttons (Binder, Colab) and the repository button
+    point to ``repository`` (where the teacher publishes the student edition), or are off."""
+    config = dict(config, title=f"{config.get('title', 'The book')} (student edition)")
+    html = dict(config.get("html") or {})
+    if repository:
+        config["repository"] = {"url": repository, "branch": "main"}
+    else:
+        for setting in ("repository", "launch_buttons"):
+            config.pop(setting, None)
+        for button in ("use_repository_button", "use_issues_button", "use_edit_page_button"):
+            html[button] = False
+    config["html"] = html
+    return config
+
+
+def student_edition(target: str | os.PathLike, source: str | os.PathLike = ROOT, force: bool = False,
+                    repository: str | None = None) -> Path:
     """Write the student edition of the book in ``source`` to ``target``: its chapters
-    (and their other files) and the book's configuration, ready for ``jupyter-book build``."""
+    (and their other files), the book's configuration for it (``student_config``) and the
+    tested package versions (constraints.txt), ready for ``jupyter-book build``; without the
+    chapters in ``TEACHERS_ONLY``. A folder
+    that is not empty is written into only with ``force``."""
     source, target = Path(source), Path(target)
     if target.resolve() == source.resolve():
         raise ValueError("the student edition needs a folder of its own, not the book's")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not force:
+        raise ValueError(f"{target} is not an empty folder: choose a new one, or pass --force to write into it "
+                         "(its chapters/, _config.yml and _toc.yml are then replaced)")
     shutil.rmtree(target / "chapters", ignore_errors=True)
     shutil.copytree(source / "chapters", target / "chapters",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
     for path in sorted((source / "chapters").glob("*.ipynb")):
-        nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target / "chapters" / path.name)
-    config = (source / "_config.yml").read_text()
-    title = re.search(r'^title: "(.*)"$', config, re.M)
-    if title:
-        config = config.replace(title.group(0), f'title: "{title.group(1)} (student edition)"')
-    (target / "_config.yml").write_text(config)
-    shutil.copy2(source / "_toc.yml", target / "_toc.yml")
+        if path.stem not in TEACHERS_ONLY:
+            nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target / "chapters" / path.name)
+    config = student_config(yaml.safe_load((source / "_config.yml").read_text()), repository)
+    (target / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    toc = yaml.safe_load((source / "_toc.yml").read_text())
+    for part in toc.get("parts", []):
+        part["chapters"] = [c for c in part["chapters"] if Path(c["file"]).name not in TEACHERS_ONLY]
+    toc["parts"] = [part for part in toc.get("parts", []) if part["chapters"]]
+    (target / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    if (source / "constraints.txt").exists():
+        shutil.copy2(source / "constraints.txt", target / "constraints.txt")
     if (source / "_vendor").is_dir():
         shutil.rmtree(target / "_vendor", ignore_errors=True)
         shutil.copytree(source / "_vendor", target / "_vendor")
     return target
-
-
-def chapter_of(notebook: str | os.PathLike) -> str:
-    """The chapter prefix of the exercises, from the file name: ``02_lenet-alice.ipynb`` -> ``ch2``."""
-    number = re.match(r"\d+", Path(notebook).name)
-    if not number:
-        raise ValueError(f"cannot tell the chapter of {Path(notebook).name}: its name should start with the "
-                         "chapter's number (as 02_lenet.ipynb does), or pass the chapter (e.g. --chapter ch2)")
-    return f"ch{int(number.group())}"
-
-
-@dataclass
-class Grade:
-    """The verdict on each checkable exercise of one notebook's chapter."""
-
-    notebook: str
-    results: list[Feedback]
-
-    @property
-    def score(self) -> int:
-        return sum(result.correct for result in self.results)
-
-    def report(self) -> str:
-        lines = [f"{self.notebook}:"] + [f"  {result}" for result in self.results]
-        return "\n".join(lines + [f"  score: {self.score}/{len(self.results)}"])
-
-
-@contextlib.contextmanager
-def _environment(**values: str):
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _cell_errors(notebook: nbformat.NotebookNode) -> dict[str, str]:
-    """For each exercise whose ``check`` cell raised: the error, as 'Name: message'."""
-    errors = {}
-    for cell in notebook.cells:
-        error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
-        if cell.cell_type == "code" and error:
-            for exercise in _CHECK_CALL.findall(cell.source):
-                errors[exercise] = f"{error.ename}: {error.evalue}"
-    return errors
-
-
-def grade(notebook: str | os.PathLike, chapter: str | None = None, timeout: int = 600) -> Grade:
-    """Run ``notebook`` in a fresh kernel in quick mode and grade its chapter's exercises."""
-    from nbclient import NotebookClient
-
-    path = Path(notebook)
-    chapter = chapter or chapter_of(path)
-    wanted = [e for e in exercises() if e.startswith(chapter + ".")]
-    if not wanted:
-        raise ValueError(f"chapter {chapter!r} has no checkable exercises; chapters with some: "
-                         + ", ".join(sorted({e.split(".")[0] for e in exercises()})))
-    submission = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory() as scratch:
-        log = Path(scratch) / "checks.jsonl"
-        log.touch()
-        client = NotebookClient(submission, timeout=timeout, allow_errors=True, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent.resolve())}})
-        with _environment(CNNBOOK_QUICK="1", **{GRADE_LOG: str(log)}):
-            client.execute(stderr=subprocess.DEVNULL)   # the kernel's own start-up warnings
-        verdicts = {}
-        for line in log.read_text().splitlines():   # the last check of an exercise counts
-            record = json.loads(line)
-            verdicts[record["exercise"]] = Feedback(**record)
-    errors, called = _cell_errors(submission), set(_CHECK_CALL.findall(
-        "\n".join(c.source for c in submission.cells if c.cell_type == "code")))
-    results = []
-    for exercise in wanted:
-        if exercise in verdicts:
-            results.append(verdicts[exercise])
-        elif exercise in errors:
-            results.append(Feedback(exercise, False, f"the exercise's cell raised {errors[exercise]}"))
-        elif exercise in called:
-            results.append(Feedback(exercise, False, "its check(...) call did not run"))
-        else:
-            results.append(Feedback(exercise, False, f'no check("{exercise}", ...) call in the notebook'))
-    return Grade(str(path), results)
