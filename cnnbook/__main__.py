@@ -21,7 +21,6 @@ import sys
 import torch
 
 from . import data, distributed, models
-from .book import classroom
 from .analysis import summary
 from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, fit
 
@@ -87,16 +86,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _classroom():
+    """The classroom tools, which need the book's extras (nbformat, nbclient); imported on use."""
+    try:
+        from .book import classroom
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            f"the student and grade commands need {error.name}, which comes with the book's extras: "
+            "pip install 'cnnbook[book]' (or run `make` in the repository)") from error
+    return classroom
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "models":
             print("\n".join(models.names()))
         elif args.command == "student":
-            print(f"student edition in {classroom.student_edition(args.folder)}")
+            print(f"student edition in {_classroom().student_edition(args.folder)}")
         elif args.command == "grade":
             for notebook in args.notebooks:
-                print(classroom.grade(notebook, args.chapter, args.timeout).report())
+                print(_classroom().grade(notebook, args.chapter, args.timeout).report())
         elif args.command == "summary":
             model = models.create(args.model, **dict(args.model_args))
             print(summary(model, tuple(args.input_size) if args.input_size else None, depth=args.depth))
@@ -128,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                           device=device, name=args.model)
             if args.save_history and distributed.is_main():
                 history.save(args.save_history)
-    except (ValueError, TypeError, FileNotFoundError, TrainingDiverged) as error:
+    except (ValueError, TypeError, FileNotFoundError, ModuleNotFoundError, TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:
