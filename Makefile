@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # The environment as the Jupyter kernel "cnnbook", for any JupyterLab or VS Code of this user.
 REGISTER_KERNEL = $(BIN)/python -m ipykernel install --user --name cnnbook --display-name "Python (cnnbook)"
 
-.PHONY: book test lab kernel execute benchmark student clean
+.PHONY: book test lab workspace kernel execute benchmark student clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,13 +37,17 @@ test: $(STAMP) $(VENDOR)
 	CNNBOOK_QUICK=1 $(BIN)/python -m pytest tests chapters --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/sanitize.cfg
 
-## lab: open the book in JupyterLab, in your own copy of it in $(WORKSPACE)/ (made on the first run;
-## chapters added later are copied in, yours are never overwritten), so the committed chapters stay
-## as they are. Its chapters/ and text/ are paired: save either twin and the other follows.
-## Authors edit the book itself with `make lab WORKSPACE=.`; LAB_OPTIONS passes options to JupyterLab.
+## lab: open the book in JupyterLab, in your own copy of it in $(WORKSPACE)/ (see workspace), so the
+## committed chapters stay as they are. Its chapters/ and text/ are paired: save either twin and the
+## other follows. Authors edit the book itself with `make lab WORKSPACE=.`; LAB_OPTIONS go to JupyterLab.
 WORKSPACE ?= workspace
 LAB_OPTIONS ?=
-lab: $(STAMP)
+lab: $(STAMP) workspace
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(WORKSPACE) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
+
+## workspace: copy the chapters, their text twins and the pairing config into $(WORKSPACE)/; only what
+## is missing there is copied, so a reader's own runs and edits are never overwritten
+workspace:
 	mkdir -p $(WORKSPACE)/chapters $(WORKSPACE)/text
 	test -e $(WORKSPACE)/jupytext.toml || cp jupytext.toml $(WORKSPACE)/
 	for notebook in chapters/*.ipynb; do \
@@ -51,7 +55,6 @@ lab: $(STAMP)
 		test -e $(WORKSPACE)/$$notebook || test -e $(WORKSPACE)/text/$$name.md || { \
 			cp $$notebook $(WORKSPACE)/chapters/ && cp text/$$name.md $(WORKSPACE)/text/; } || exit 1; \
 	done
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(WORKSPACE) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
 
 ## execute: run every chapter in full mode and save it with its outputs (for authors)
 CHAPTERS ?= $(wildcard chapters/*.ipynb)

@@ -21,7 +21,7 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRST_LINE = "# Colab, Binder or a Jupyter without the book's package: install it (elsewhere this does nothing)"
+FIRST_LINE = "# Installs cnnbook where it is missing (Colab, Binder, any Jupyter); elsewhere does nothing"
 CELL_ID = "install-cnnbook"
 TAGS = ["remove-cell"]   # the website needs no installation
 
@@ -39,14 +39,15 @@ try:
     import cnnbook
 except ImportError:
     import importlib, os, subprocess, sys
-    source = os.environ.get("CNNBOOK_INSTALL_FROM", "{source}")
+    source = os.environ.get("CNNBOOK_INSTALL_FROM",
+                            "{source}")
     print(f"Installing {{source}} with pip")
     subprocess.run([sys.executable, "-m", "pip", "install", source], check=True)
     importlib.invalidate_caches()"""
 
 
 def is_install_cell(cell: nbformat.NotebookNode) -> bool:
-    return cell.cell_type == "code" and cell.source.startswith(FIRST_LINE)
+    return cell.cell_type == "code" and (cell.get("id") == CELL_ID or cell.source.startswith(FIRST_LINE))
 
 
 def insert(notebook: nbformat.NotebookNode, source: str) -> bool:
