@@ -159,3 +159,28 @@ def test_install_cell_installs_cnnbook_and_chapter_1_runs(venv, wheel, tmp_path,
     # Now that cnnbook is there, the cell does nothing and prints nothing.
     again = run([python, "-c", code[0].source], tmp_path)
     assert again.returncode == 0 and again.stdout == again.stderr == ""
+
+
+def test_setup_registers_the_cnnbook_kernel(tmp_path):
+    """`make kernel` (also run by the set-up) registers this environment for the user's Jupyter and VS Code."""
+    environment = dict(os.environ, JUPYTER_DATA_DIR=str(tmp_path / "data"))
+    made = subprocess.run(["make", "-s", "kernel"], cwd=ROOT, env=environment, capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    specs = KernelSpecManager(kernel_dirs=[str(tmp_path / "data" / "kernels")])
+    spec = specs.get_kernel_spec("cnnbook")
+    assert spec.display_name == "Python (cnnbook)"
+    assert Path(spec.argv[0]).parent == Path(sys.executable).parent   # this environment's Python
+    manager = KernelManager(kernel_name="cnnbook", kernel_spec_manager=specs)
+    manager.start_kernel(cwd=str(tmp_path))
+    try:
+        client = manager.client()
+        client.start_channels()
+        client.wait_for_ready(timeout=120)
+        printed = []
+        reply = client.execute_interactive("import cnnbook; print(cnnbook.__file__)", timeout=120,
+                                           output_hook=lambda m: printed.append(m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok"
+        assert "".join(printed).strip() == str(ROOT / "cnnbook" / "__init__.py")
+        client.stop_channels()
+    finally:
+        manager.shutdown_kernel(now=True)
