@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+from types import ModuleType
 
 import torch
 
@@ -86,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _classroom():
+def _classroom() -> ModuleType:
     """The classroom tools, which need the book's extras (nbformat, nbclient); imported on use."""
     try:
         from .book import classroom
