@@ -6,14 +6,21 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The environment as the Jupyter kernel "cnnbook", for any JupyterLab or VS Code of this user.
+REGISTER_KERNEL = $(BIN)/python -m ipykernel install --user --name cnnbook --display-name "Python (cnnbook)"
 
-.PHONY: book test lab execute benchmark student clean
+.PHONY: book test lab workspace kernel execute benchmark student clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(REGISTER_KERNEL)
 	touch $(STAMP)
+
+## kernel: register the kernel "cnnbook" again (make does it once, when it sets up .venv)
+kernel: $(STAMP)
+	$(REGISTER_KERNEL)
 
 # The website's scripts (RequireJS, the widget manager, MathJax), pinned, from npm (cnnbook/book/website.py).
 VENDOR := _vendor/VERSIONS
@@ -30,9 +37,24 @@ test: $(STAMP) $(VENDOR)
 	CNNBOOK_QUICK=1 $(BIN)/python -m pytest tests chapters --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/sanitize.cfg
 
-## lab: open the book in JupyterLab
-lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+## lab: open the book in JupyterLab, in your own copy of it in $(WORKSPACE)/ (see workspace), so the
+## committed chapters stay as they are. Its chapters/ and text/ are paired: save either twin and the
+## other follows. Authors edit the book itself with `make lab WORKSPACE=.`; LAB_OPTIONS go to JupyterLab.
+WORKSPACE ?= workspace
+LAB_OPTIONS ?=
+lab: $(STAMP) workspace
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(WORKSPACE) $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_OPTIONS)
+
+## workspace: copy the chapters, their text twins and the pairing config into $(WORKSPACE)/; only what
+## is missing there is copied, so a reader's own runs and edits are never overwritten
+workspace:
+	mkdir -p $(WORKSPACE)/chapters $(WORKSPACE)/text
+	test -e $(WORKSPACE)/jupytext.toml || cp jupytext.toml $(WORKSPACE)/
+	for notebook in chapters/*.ipynb; do \
+		name=$$(basename $$notebook .ipynb); \
+		test -e $(WORKSPACE)/$$notebook || test -e $(WORKSPACE)/text/$$name.md || { \
+			cp $$notebook $(WORKSPACE)/chapters/ && cp text/$$name.md $(WORKSPACE)/text/; } || exit 1; \
+	done
 
 ## execute: run every chapter in full mode and save it with its outputs (for authors)
 CHAPTERS ?= $(wildcard chapters/*.ipynb)

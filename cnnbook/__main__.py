@@ -18,12 +18,13 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+import importlib
 from pathlib import Path
+from types import ModuleType
 
 import torch
 
 from . import data, distributed, models
-from .book import classroom
 from .analysis import summary
 from .device import parse_device
 from .models._input import check_input
@@ -105,10 +106,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _book(module: str) -> ModuleType:
+    """A module of the book tooling, which needs the book's extras (nbformat, nbclient); imported on use."""
+    try:
+        return importlib.import_module(f"{__package__}.book.{module}")
+    except ModuleNotFoundError as error:
+        if error.name and error.name.startswith(__package__):
+            raise
+        raise ModuleNotFoundError(
+            f"the student, grade and assignment commands need {error.name}, which comes with the book's extras: "
+            "pip install 'cnnbook[book]' (or run `make` in the repository)") from error
+
+
 def _grade(args: argparse.Namespace) -> int:
     """Grade the notebooks, write the gradebook; 1 when some notebook could not be graded in full."""
-    from .book import gradebook, grading
-
+    gradebook, grading = _book("gradebook"), _book("grading")
     limits = grading.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout, memory_mb=args.memory)
     if (Path(args.out) / "gradebook.csv").exists() and not args.force:
         raise ValueError(f"{Path(args.out) / 'gradebook.csv'} exists: pass another --out, or --force to replace it")
@@ -129,12 +141,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "models":
             print("\n".join(models.names()))
         elif args.command == "student":
-            print(f"student edition in {classroom.student_edition(args.folder, force=args.force, repository=args.repository)}")
+            edition = _book("classroom").student_edition(args.folder, force=args.force, repository=args.repository)
+            print(f"student edition in {edition}")
         elif args.command == "grade":
             return _grade(args)
         elif args.command == "assignment":
-            from .book.assignment import write_assignment
-            print(f"nbgrader source notebook: {write_assignment(args.chapter, args.course, args.name, force=args.force)}")
+            notebook = _book("assignment").write_assignment(args.chapter, args.course, args.name, force=args.force)
+            print(f"nbgrader source notebook: {notebook}")
         elif args.command == "summary":
             model = models.create(args.model, **dict(args.model_args))
             print(summary(model, tuple(args.input_size) if args.input_size else None, depth=args.depth))
@@ -169,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                           device=device, name=args.model)
             if args.save_history and distributed.is_main():
                 history.save(args.save_history)
-    except (ValueError, TypeError, FileNotFoundError, PermissionError, TrainingDiverged) as error:
+    except (ValueError, TypeError, FileNotFoundError, PermissionError, ModuleNotFoundError, TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:

@@ -25,8 +25,9 @@ def test_environment_yml_lists_the_pyproject_dependencies():
         wanted += [r for r in requirements if not r.startswith("cnnbook")]
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in environment["dependencies"] if isinstance(d, dict))
-    conda_side = requirement_names(r for r in pip if not r.startswith("-e"))
+    conda_side = requirement_names(r for r in pip if not r.startswith("-"))   # not the -c, -e lines
     assert conda_side == requirement_names(wanted)
+    assert "-c constraints.txt" in pip, "pin the conda environment to the tested versions"
 
 
 def test_constraints_pin_every_dependency():
