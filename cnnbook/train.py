@@ -270,10 +270,10 @@ def _differences(saved: dict, now: dict) -> list[str]:
     old, new = saved.get("parameters", {}), now["parameters"]
     changed = [k for k in old.keys() | new.keys() if old.get(k) != new.get(k)]
     if changed:
-        first = sorted(changed)[0]
-        shape = lambda shapes: tuple(shapes[first]) if first in shapes else "absent"   # noqa: E731
+        first = min(changed)
+        old_shape, new_shape = (tuple(shapes[first]) if first in shapes else "absent" for shapes in (old, new))
         lines.append(f"the model's tensors differ: {len(changed)} of them, e.g. {first}: "
-                     f"{shape(old)} in the checkpoint, {shape(new)} now")
+                     f"{old_shape} in the checkpoint, {new_shape} now")
     return lines
 
 
@@ -298,7 +298,7 @@ def _pid_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:   # it exists, under another user
-        return True
+        pass
     return True
 
 
@@ -318,7 +318,10 @@ def _lock(checkpoint: Path | None) -> Iterator[None]:
                 file.write(me)
             break
         except FileExistsError:
-            pid, _, host = lock.read_text().partition(" ")
+            try:
+                pid, _, host = lock.read_text().partition(" ")
+            except FileNotFoundError:   # released in the meantime
+                continue
             if host != socket.gethostname() or (pid.isdigit() and int(pid) != os.getpid() and _pid_alive(int(pid))):
                 raise CheckpointError(
                     f"the checkpoint {checkpoint} is in use by another run (process {pid} on {host or '?'}): wait "

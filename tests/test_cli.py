@@ -131,7 +131,8 @@ def test_a_corrupt_checkpoint_is_named(tiny, capsys):
     (["--label-smoothing", "1"], "label_smoothing must be below 1"),
     (["--weight-decay", "-0.1"], "weight_decay must be a finite number >= 0"),
     (["--aux-weight", "inf"], "aux_weight must be a finite number >= 0, got inf"),
-])
+], ids=["history-missing-folder", "checkpoint-missing-folder", "checkpoint-a-folder", "lr-nan", "lr-negative",
+        "epochs-0", "batch-size-0", "label-smoothing-1", "weight-decay-negative", "aux-weight-inf"])
 def test_bad_train_arguments_fail_before_any_work(tmp_path, capsys, extra, message):
     """No dataset exists under tmp_path: an error about anything else came before loading data."""
     extra = [e.format(tmp=tmp_path) for e in extra]

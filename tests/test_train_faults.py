@@ -53,7 +53,7 @@ def refused(error, match, **kwargs):
 
 # ---- options ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, match", [
+BAD_OPTIONS = [
     (dict(epochs=2.5), r"epochs must be a whole number, at least 1, got 2\.5"),
     (dict(epochs="3"), r"epochs must be a whole number"),
     (dict(batch_size=0), r"batch_size must be a whole number, at least 1, got 0"),
@@ -67,7 +67,11 @@ def refused(error, match, **kwargs):
     (dict(label_smoothing=1.5), r"label_smoothing must be below 1"),
     (dict(label_smoothing=-0.1), r"label_smoothing must be a finite number >= 0"),
     (dict(aux_weight=-0.3), r"aux_weight must be a finite number >= 0"),
-])
+]
+
+
+@pytest.mark.parametrize("kwargs, match", BAD_OPTIONS, ids=[next(f"{k}={v!r}" for k, v in kw.items())
+                                                            for kw, _ in BAD_OPTIONS])
 def test_bad_options_are_refused_before_any_step(kwargs, match):
     refused(ValueError, match, **kwargs)
 
@@ -82,14 +86,15 @@ def test_momentum_is_not_checked_for_adamw():
     (lambda: (*untouchable(), Untouchable(*blobs())), TypeError, r"pair, got tuple"),
     (lambda: (empty(), Untouchable(*blobs())), ValueError, "the train loader yields no batches"),
     (lambda: (Untouchable(*blobs()), empty()), ValueError, "the test loader yields no batches"),
-])
+], ids=["one-loader", "three-loaders", "empty-train", "empty-test"])
 def test_bad_data_is_refused_before_any_step(data, error, match):
     refused(error, match, data=data())
 
 
-def test_a_one_cycle_too_short_to_warm_up_is_refused():
-    short = Untouchable(*blobs(128))                  # 4 batches: PyTorch would divide by zero
-    refused(ValueError, "the one-cycle schedule needs at least 5 steps, this run has 4", data=(short, short),
+@pytest.mark.parametrize("steps", [3, 4])
+def test_a_one_cycle_too_short_to_warm_up_is_refused(steps):
+    short = Untouchable(*blobs(32 * steps))     # PyTorch divides by zero at 4, by a negative length below
+    refused(ValueError, f"the one-cycle schedule needs at least 5 steps, this run has {steps}", data=(short, short),
             epochs=1)
 
 
@@ -110,7 +115,8 @@ def images(n, size, seed=0, batch_size=8):
 
 @pytest.mark.parametrize("outputs_type, weight", [
     (GoogLeNetOutputs, 0.3), (torchvision.models.GoogLeNetOutputs, 0.3),
-    (InceptionV3Outputs, 0.4), (torchvision.models.InceptionOutputs, 0.4)])
+    (InceptionV3Outputs, 0.4), (torchvision.models.InceptionOutputs, 0.4)],
+    ids=["cnnbook-googlenet", "torchvision-googlenet", "cnnbook-inception_v3", "torchvision-inception_v3"])
 def test_auxiliary_losses_are_weighted_as_in_the_papers(outputs_type, weight):
     labels = torch.tensor([0, 1, 2, 1])
     heads = [torch.randn(4, 3) for _ in outputs_type._fields]
@@ -214,7 +220,8 @@ class Wider(nn.Module):
     (dict(name="lenet"), "model='sequential' in the checkpoint, model='lenet' now"),
     (dict(model=Wider(), name="sequential"), "the model's tensors differ: 8 of them, e.g. 0.bias: (4,) in the "
                                              "checkpoint, absent now"),
-])
+], ids=["batch_size", "examples", "lr", "weight_decay", "momentum", "optimizer", "schedule", "label_smoothing",
+        "aux_weight", "seed", "epochs", "name", "model"])
 def test_resume_refuses_a_different_run_before_any_step(finished, kwargs, difference):
     path, saved = finished
     model = kwargs.pop("model", None) or tiny_model(seed=7)
@@ -414,7 +421,7 @@ def under_a_file(tmp: Path) -> Path:
     (under_a_file, "is in a folder that does not exist"),
     (lambda tmp: tmp, "is a folder; give a file name"),
     (lambda tmp: READ_ONLY / "run.pt", "cannot be written: Permission denied in /sys"),
-])
+], ids=["missing-folder", "under-a-file", "a-folder", "read-only"])
 def test_an_unwritable_checkpoint_is_refused_before_any_step(tmp_path, where, match):
     refused(ValueError, match, checkpoint=where(tmp_path))
 
@@ -423,7 +430,7 @@ def test_an_unwritable_checkpoint_is_refused_before_any_step(tmp_path, where, ma
     (lambda tmp: tmp / "missing" / "h.json", "history file .* is in a folder that does not exist"),
     (lambda tmp: tmp, "is a folder"),
     (lambda tmp: READ_ONLY / "h.json", "cannot be written"),
-])
+], ids=["missing-folder", "a-folder", "read-only"])
 def test_history_save_checks_its_path_and_replaces_atomically(tmp_path, where, match):
     _, history = run(epochs=1)
     with pytest.raises(ValueError, match=match):
@@ -433,7 +440,8 @@ def test_history_save_checks_its_path_and_replaces_atomically(tmp_path, where, m
 
 
 @pytest.mark.parametrize("text, match", [("{not json", "is not a history written by History.save"),
-                                         ('{"model": "x"}', "is not a history written by History.save")])
+                                         ('{"model": "x"}', "is not a history written by History.save")],
+                         ids=["broken-json", "other-keys"])
 def test_a_broken_history_file_is_named(tmp_path, text, match):
     (tmp_path / "h.json").write_text(text)
     with pytest.raises(ValueError, match=match):
