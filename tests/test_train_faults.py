@@ -254,7 +254,8 @@ def test_resume_of_device_loaders_checks_augmentation(tmp_path):
     y = torch.randint(0, 2, (64,))
 
     def loaders(augment):
-        make = lambda **kw: data.DeviceLoader(x, y, 8, device="cpu", mean=0.5, std=0.25, crop_padding=1, **kw)  # noqa: E731
+        def make(**kwargs):
+            return data.DeviceLoader(x, y, 8, device="cpu", mean=0.5, std=0.25, crop_padding=1, **kwargs)
         return make(shuffle=True, augment=augment), make()
 
     path = tmp_path / "run.pt"
