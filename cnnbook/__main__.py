@@ -28,7 +28,7 @@ from . import data, distributed, models
 from .analysis import summary
 from .device import parse_device
 from .models._input import check_input
-from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, fit
+from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, check_options, fit, writable_path
 
 
 def _keyword(text: str) -> tuple[str, object]:
@@ -60,14 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--weight-decay", type=float)
     train.add_argument("--schedule", choices=SCHEDULES, default="onecycle")
     train.add_argument("--label-smoothing", type=float, default=0.0)
+    train.add_argument("--aux-weight", type=float,
+                       help="weight of each auxiliary classifier's loss (default: the paper's, "
+                            "for GoogLeNet and Inception v3)")
     train.add_argument("--no-augment", action="store_true")
     train.add_argument("--no-amp", action="store_true", help="no mixed precision on GPU")
     train.add_argument("--compile", action="store_true", help="use torch.compile")
     train.add_argument("--sync-bn", action="store_true",
                        help="under torchrun on GPUs: batch-norm statistics over all processes' batches")
     train.add_argument("--pad", type=int, default=0, help="zero-pad images (2 turns 28x28 into 32x32)")
-    train.add_argument("--checkpoint", help="checkpoint file, written every epoch; resumes if present")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--checkpoint", help="checkpoint file, written every epoch; resumes if present "
+                       "and written by the same command")
+    train.add_argument("--seed", type=int, default=0,
+                       help="seeds the model's initial weights, the order and augmentation of the batches, "
+                            "and dropout: the same command gives the same run")
     train.add_argument("--device", help="cpu, cuda, cuda:1 or mps (default: best available)")
     train.add_argument("--save-history", help="write the per-epoch history as JSON")
     train.add_argument("--arg", dest="model_args", type=_keyword, action="append", default=[],
@@ -154,7 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if args.device:   # a misspelt or absent device is refused before any work
                 parse_device(args.device, "--device")
+            check_options(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
+                          weight_decay=args.weight_decay, momentum=0.9, schedule=args.schedule,
+                          label_smoothing=args.label_smoothing, aux_weight=args.aux_weight)
             device = distributed.setup(args.device)
+            for path, what in ((args.checkpoint, "checkpoint"), (args.save_history, "history file")):
+                if path and distributed.is_main():   # before any work, not after it
+                    writable_path(path, what)
             shard = dict(rank=distributed.rank(), world_size=distributed.world_size())
             if args.dataset == "folder":
                 if not args.data_root:
@@ -167,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
                 pair = data.loaders(args.dataset, args.batch_size, device=device, augment=not args.no_augment,
                                     root=args.data_root, pad=args.pad, seed=args.seed, **shard)
                 classes, channels, size = info.classes, info.channels, info.size + 2 * args.pad
-            torch.manual_seed(args.seed)   # the same initial weights in every process
+            torch.manual_seed(args.seed)   # the same initial weights in every process and every run
             model = models.create(args.model, **dict(num_classes=len(classes), in_channels=channels)
                                   | dict(args.model_args))
             check_input(model, (channels, size, size))   # images the model cannot take: refused before training
@@ -177,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                 model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
             history = fit(model, pair, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
                           weight_decay=args.weight_decay, schedule=args.schedule,
-                          label_smoothing=args.label_smoothing, amp=not args.no_amp,
+                          label_smoothing=args.label_smoothing, aux_weight=args.aux_weight, amp=not args.no_amp,
                           compile=args.compile, checkpoint=args.checkpoint, seed=args.seed,
                           device=device, name=args.model)
             if args.save_history and distributed.is_main():

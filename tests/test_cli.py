@@ -1,11 +1,13 @@
 """``python -m cnnbook``: train, summary and models."""
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from cnnbook.__main__ import main
 from cnnbook.train import History
@@ -80,3 +82,105 @@ def test_train_refuses_images_the_model_cannot_take(capsys, monkeypatch, tmp_pat
     assert main(args) == 2
     assert "lenet5 expects 1x32x32 images, got 1x28x28" in capsys.readouterr().err and not called
     assert main(args + ["--pad", "2"]) == 0 and called
+
+
+# ---- train: before any work, the same run twice, auxiliary classifiers, resume checks ----
+
+def tiny_fashion_mnist(root: Path, train: int = 32, test: int = 16) -> Path:
+    """A Fashion-MNIST of ``train`` + ``test`` images in torchvision's layout under ``root``."""
+    from test_distributed import idx
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    generator = torch.Generator().manual_seed(0)
+    for prefix, n in (("train", train), ("t10k", test)):
+        labels = torch.arange(n) % 10
+        images = (torch.rand(n, 28, 28, generator=generator) * 60 + labels[:, None, None] * 19).to(torch.uint8)
+        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx(images))
+        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx(labels.to(torch.uint8)))
+    return root
+
+
+def train_args(tmp_path: Path, *extra: str, model: str = "lenet") -> list[str]:
+    return ["train", "--model", model, "--data-root", str(tmp_path / "data"), "--epochs", "1", "--batch-size", "8",
+            "--schedule", "constant", "--no-augment", "--device", "cpu", *extra]
+
+
+@pytest.fixture
+def tiny(tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNBOOK_CACHE", str(tmp_path / "cache"))
+    tiny_fashion_mnist(tmp_path / "data")
+    return tmp_path
+
+
+def test_train_googlenet_trains_its_auxiliary_classifiers(tiny, capsys):
+    args = train_args(tiny, "--save-history", str(tiny / "h.json"), "--arg", "width=0.125",
+                      "--arg", "small_input=True", "--arg", "stem_pool=True", model="googlenet")
+    assert main(args) == 0, capsys.readouterr().err
+    assert len(History.load(tiny / "h.json").final["train_aux_loss"]) == 2
+
+
+def test_the_same_command_gives_the_same_run(tiny, capsys):
+    runs = []
+    for name in ("a", "b"):
+        assert main(train_args(tiny, "--seed", "3", "--optimizer", "adamw", "--checkpoint", str(tiny / f"{name}.pt"),
+                               "--save-history", str(tiny / f"{name}.json"))) == 0, capsys.readouterr().err
+        runs.append((History.load(tiny / f"{name}.json"), torch.load(tiny / f"{name}.pt", weights_only=True)))
+    (history_a, saved_a), (history_b, saved_b) = runs
+    assert [e["train_loss"] for e in history_a.epochs] == [e["train_loss"] for e in history_b.epochs]
+    assert all(torch.equal(saved_a["model"][k], saved_b["model"][k]) for k in saved_a["model"])
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "seeds the model's initial weights" in " ".join(capsys.readouterr().out.split())
+
+
+def test_resume_with_another_batch_size_is_refused(tiny, capsys):
+    checkpoint = tiny / "run.pt"
+    assert main(train_args(tiny, "--checkpoint", str(checkpoint))) == 0
+    saved = checkpoint.read_bytes()
+    assert main(train_args(tiny, "--checkpoint", str(checkpoint), "--batch-size", "16")) == 2
+    error = capsys.readouterr().err
+    assert f"the checkpoint {checkpoint} was written by a different run" in error
+    assert "batch_size=8 in the checkpoint, batch_size=16 now" in error and "steps_per_epoch=4" in error
+    assert f"delete {checkpoint} or pass another checkpoint path" in error and checkpoint.read_bytes() == saved
+
+
+def test_a_corrupt_checkpoint_is_named(tiny, capsys):
+    checkpoint = tiny / "run.pt"
+    checkpoint.write_bytes(b"\x00" * 100)
+    assert main(train_args(tiny, "--checkpoint", str(checkpoint))) == 2
+    error = capsys.readouterr().err
+    assert f"the checkpoint {checkpoint} cannot be read" in error and "Delete it to start over" in error
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--save-history", "{tmp}/missing/h.json"], "the history file {tmp}/missing/h.json is in a folder that does not"),
+    (["--checkpoint", "{tmp}/missing/run.pt"], "the checkpoint {tmp}/missing/run.pt is in a folder that does not"),
+    (["--checkpoint", "{tmp}"], "the checkpoint {tmp} is a folder"),
+    (["--lr", "nan"], "lr must be a finite number > 0, got nan"),
+    (["--lr", "-1"], "lr must be a finite number > 0, got -1.0"),
+    (["--epochs", "0"], "epochs must be a whole number, at least 1, got 0"),
+    (["--batch-size", "0"], "batch_size must be a whole number, at least 1, got 0"),
+    (["--label-smoothing", "1"], "label_smoothing must be below 1"),
+    (["--weight-decay", "-0.1"], "weight_decay must be a finite number >= 0"),
+    (["--aux-weight", "inf"], "aux_weight must be a finite number >= 0, got inf"),
+], ids=["history-missing-folder", "checkpoint-missing-folder", "checkpoint-a-folder", "lr-nan", "lr-negative",
+        "epochs-0", "batch-size-0", "label-smoothing-1", "weight-decay-negative", "aux-weight-inf"])
+def test_bad_train_arguments_fail_before_any_work(tmp_path, capsys, extra, message):
+    """No dataset exists under tmp_path: an error about anything else came before loading data."""
+    extra = [e.format(tmp=tmp_path) for e in extra]
+    args = ["train", "--model", "lenet", "--data-root", str(tmp_path), "--device", "cpu", *extra]
+    assert main(args) == 2
+    assert capsys.readouterr().err.startswith(f"error: {message.format(tmp=tmp_path)}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_in_use_is_refused(tiny, capsys):
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tiny / "run.pt.lock").write_text(f"{sleeper.pid} {socket.gethostname()}")
+        assert main(train_args(tiny, "--checkpoint", str(tiny / "run.pt"))) == 2
+        assert f"in use by another run (process {sleeper.pid}" in capsys.readouterr().err
+        assert not (tiny / "run.pt").exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()

@@ -16,7 +16,7 @@ class Batches:
     def __init__(self, x, y, batch_size=32, interrupt_in_epoch=None):
         self.batches = list(zip(x.split(batch_size), y.split(batch_size)))
         self.interrupt_in_epoch, self.epoch = interrupt_in_epoch, 0
-        self.dataset_name = "blobs"
+        self.dataset_name, self.batch_size, self.num_samples = "blobs", batch_size, len(x)
 
     def set_epoch(self, epoch):
         self.epoch = epoch
