@@ -33,7 +33,8 @@ from tqdm.auto import tqdm
 
 from . import data as datasets
 from . import distributed
-from .device import autocast, default_device, describe, prefers_channels_last
+from .device import autocast, describe, prefers_channels_last
+from .device import resolve as resolve_device
 from .models.googlenet import GoogLeNetOutputs
 from .models.inception import InceptionV3Outputs
 
@@ -560,7 +561,7 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
     check_options(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
                   momentum=momentum, schedule=schedule, label_smoothing=label_smoothing, aux_weight=aux_weight)
     epochs = min(epochs, QUICK_MAX_EPOCHS) if datasets.quick_mode() else epochs
-    device = torch.device(device) if device is not None else default_device()
+    device = resolve_device(device)
     main = distributed.is_main()
     path = Path(checkpoint).expanduser() if checkpoint else None
     if path and main:

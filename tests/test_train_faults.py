@@ -570,3 +570,10 @@ def test_a_run_killed_then_interrupted_resumes_bit_identically_and_is_never_shar
     reference, result = (json.loads((tmp_path / name).read_text()) for name in ("reference.json", "out.json"))
     assert result["losses"] == reference["losses"] and len(result["losses"]) == 4
     assert result["weights"] == reference["weights"] and not lock.exists()
+
+
+@pytest.mark.parametrize("device", ["gpu", "cpu0"])
+def test_fit_refuses_a_misspelt_device_before_any_work(device):
+    from cnnbook.device import DeviceError
+    with pytest.raises(DeviceError, match="is not a device"):
+        fit(tiny_model(), "no-such-dataset", epochs=1, device=device)
