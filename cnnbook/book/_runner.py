@@ -11,6 +11,7 @@ says is a verdict, so nothing the student's code does here can forge one.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -40,7 +41,6 @@ def zygote(control_fd: int) -> None:
     temporary folders are emptied, so nothing of one reaches the next."""
     import ctypes
     import importlib
-    import shutil
     import socket
 
     for name in PRELOAD:
@@ -72,12 +72,25 @@ def zygote(control_fd: int) -> None:
         except ProcessLookupError:
             pass
         for folder in ("/tmp", "/dev/shm"):
-            for entry in os.scandir(folder) if os.path.isdir(folder) else []:
-                shutil.rmtree(entry.path) if entry.is_dir(follow_symlinks=False) else os.unlink(entry.path)
-        os.makedirs("/tmp/work")
-        os.makedirs("/tmp/home")
+            if os.path.isdir(folder):
+                _empty(folder)
+        os.makedirs("/tmp/work", exist_ok=True)
+        os.makedirs("/tmp/home", exist_ok=True)
         os.chdir("/tmp/work")
         control.sendall(f"done {status}\n".encode())
+
+
+def _empty(folder: str) -> None:
+    """Remove what a notebook left in ``folder``, but not the read-only mounts bound under it
+    (a Python environment or checkout under /tmp)."""
+    device = os.stat(folder).st_dev
+    for entry in os.scandir(folder):
+        if not entry.is_dir(follow_symlinks=False):
+            os.unlink(entry.path)
+        elif entry.stat(follow_symlinks=False).st_dev == device:
+            _empty(entry.path)
+            with contextlib.suppress(OSError):   # a folder that holds a mount stays
+                os.rmdir(entry.path)
 
 
 def serve() -> None:

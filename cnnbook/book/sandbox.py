@@ -105,10 +105,10 @@ def command(program: list[str], limits: Limits) -> list[str]:
                f"--cpu={int(limits.notebook_seconds) + 10}", "--core=0", "--"]
     bwrap = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
              "--uid", str(NOBODY), "--gid", str(NOBODY),
+             # the scratch /tmp first, so that an environment or checkout under /tmp is bound over it
+             "--size", str(limits.scratch_mb * 2 ** 20), "--tmpfs", "/tmp", "--dir", "/tmp/home", "--dir", "/tmp/work",
              *_system_mounts(), *[part for folder in _python_folders() for part in ("--ro-bind", folder, folder)],
-             "--proc", "/proc", "--dev", "/dev",
-             "--size", str(limits.scratch_mb * 2 ** 20), "--tmpfs", "/tmp", "--dir", "/tmp/home",
-             "--dir", "/tmp/work", "--chdir", "/tmp/work"]
+             "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp/work"]
     for name, value in environment().items():
         bwrap += ["--setenv", name, value]
     return user + rlimits + bwrap + ["--"] + program
