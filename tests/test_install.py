@@ -110,7 +110,7 @@ def test_core_install_runs_the_command_line(venv, tmp_path):
     assert str(venv) in where.stdout, where.stdout + where.stderr
 
     usage = run([python, "-m", "cnnbook", "--help"], tmp_path)
-    assert usage.returncode == 0 and "{train,summary,models,student,grade}" in usage.stdout, usage.stderr
+    assert usage.returncode == 0 and "{train,summary,models,student,grade,assignment}" in usage.stdout, usage.stderr
     listed = run([python, "-m", "cnnbook", "models"], tmp_path)
     assert listed.returncode == 0 and listed.stdout.split() == models.names(), listed.stderr
     table = run([python, "-m", "cnnbook", "summary", "--model", "lenet5"], tmp_path)
