@@ -87,16 +87,16 @@ def test_train_refuses_images_the_model_cannot_take(capsys, monkeypatch, tmp_pat
 # ---- train: before any work, the same run twice, auxiliary classifiers, resume checks ----
 
 def tiny_fashion_mnist(root: Path, train: int = 32, test: int = 16) -> Path:
-    """A Fashion-MNIST of ``train`` + ``test`` images in torchvision's layout under ``root``."""
-    from test_distributed import idx
-    raw = root / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True)
+    """A learnable Fashion-MNIST of ``train`` + ``test`` images in torchvision's layout under ``root``."""
+    from test_data import write_idx
     generator = torch.Generator().manual_seed(0)
-    for prefix, n in (("train", train), ("t10k", test)):
+
+    def split(n: int) -> tuple[torch.Tensor, torch.Tensor]:
         labels = torch.arange(n) % 10
         images = (torch.rand(n, 28, 28, generator=generator) * 60 + labels[:, None, None] * 19).to(torch.uint8)
-        (raw / f"{prefix}-images-idx3-ubyte").write_bytes(idx(images))
-        (raw / f"{prefix}-labels-idx1-ubyte").write_bytes(idx(labels.to(torch.uint8)))
+        return images, labels.to(torch.uint8)
+
+    write_idx(root / "FashionMNIST" / "raw", train=split(train), test=split(test))
     return root
 
 
