@@ -27,7 +27,7 @@ import torch
 from . import data, distributed, models
 from .analysis import summary
 from .device import parse_device
-from .models._input import check_input
+from .models.inputs import check_input
 from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, check_options, fit, writable_path
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..models._input import default_input_size
+from ..models.inputs import default_input_size
 from .activations import find_layer, spatial_layers
 from .receptive_field import ReceptiveField, receptive_field
 

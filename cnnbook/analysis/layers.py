@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from ..models._input import check_input, default_input_size
+from ..models.inputs import check_input, default_input_size
 from .receptive_field import ReceptiveField, UnsupportedLayerError, eval_mode, receptive_field
 
 __all__ = ["LayerRow", "Summary", "summary", "conv_output_size", "conv_output_fits"]

@@ -34,7 +34,7 @@ import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
-from ..models._input import check_input, default_input_size
+from ..models.inputs import check_input, default_input_size
 
 __all__ = ["RFRow", "ReceptiveField", "UnsupportedLayerError", "receptive_field"]
 
