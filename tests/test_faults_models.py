@@ -19,8 +19,9 @@ from cnnbook.models.inputs import InputSpec, expect_input
 
 @pytest.mark.parametrize("name", [None, 3, ["lenet"]])
 def test_model_name_must_be_a_string(name):
-    with pytest.raises(TypeError, match=r"model name must be a string such as 'lenet'.*names\(\)"):
-        models.create(name)
+    for ask in (models.create, models.info):
+        with pytest.raises(TypeError, match=r"model name must be a string such as 'lenet'.*names\(\)"):
+            ask(name)
 
 
 @pytest.mark.parametrize("key, value", [("num_classes", 0), ("num_classes", -3), ("num_classes", 2.5),

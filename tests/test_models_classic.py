@@ -22,11 +22,10 @@ from torch import nn
 from cnnbook import models
 from cnnbook.models._registry import _BUILDERS
 from cnnbook.models.alexnet import lrn
-from zoo_references import REFERENCES
 
 FAMILIES = {f"cnnbook.models.{m}" for m in ("alexnet", "vgg", "nin", "googlenet", "inception")}
 OURS = sorted(n for n in models.names() if _BUILDERS[n].__module__ in FAMILIES)
-REFERENCED = [n for n in REFERENCES if n in OURS]
+REFERENCED = [n for n in OURS if models.info(n).library]
 INCEPTIONS = ("inception_v3", "inception_v4", "inception_resnet_v2")
 
 
@@ -94,15 +93,15 @@ def test_every_classic_model_is_covered():
 
 @pytest.mark.parametrize("name", REFERENCED)
 def test_matches_reference_weights_and_outputs(name):
-    library, ref_name, size, kwargs = REFERENCES[name]
+    info = models.info(name)
     torch.manual_seed(0)
-    ref = reference(library, ref_name).eval()
-    ours = meta(name, **kwargs)
+    ref = reference(info.library, info.library_name).eval()
+    ours = meta(name)
     ours.load_state_dict(ref.state_dict(), strict=True, assign=True)
     ours.eval()
-    assert count(ours) == count(ref)
-    assert ours.input_spec.min_size == size[1] == size[2]
-    x = torch.randn(1, *size)
+    assert count(ours) == count(ref) == info.library_params
+    size = ours.input_spec.min_size
+    x = torch.randn(1, 3, size, size)
     with torch.no_grad():
         expected = ref(x)
         torch.testing.assert_close(ours(x), expected, rtol=1e-4, atol=1e-5 * expected.abs().max().item())

@@ -1,10 +1,13 @@
 """LeNet-5 as published and the modern LeNet; the registry's errors."""
 
+import dataclasses
+
 import pytest
 import torch
 import torch.fx
 
 from cnnbook import models
+from cnnbook.models._registry import _INFO
 from cnnbook.models.lenet import C3_TABLE
 
 
@@ -80,6 +83,23 @@ def test_registry():
         models.create("xyz")
     with pytest.raises(ValueError, match="registered twice"):
         models.register(models.lenet.lenet)
+
+
+def test_info_of_every_model():
+    """Every model has its info; its facts are about registered models only."""
+    infos = [models.info(name) for name in models.names()]
+    assert [info.name for info in infos] == models.names()
+    assert models.info("lenet") == models.ModelInfo("lenet")   # nothing known beyond its code
+    resnet50 = models.info("resnet50")
+    assert (resnet50.library, resnet50.library_name) == ("torchvision", "resnet50")
+    assert set(_INFO) <= set(models.names())
+    for i in infos:   # the facts come whole
+        assert bool(i.library) == bool(i.library_name) == bool(i.library_params), i
+        assert bool(i.paper_params) == bool(i.paper_source) and (i.paper_params or not i.paper_without_bn), i
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resnet50.library_params = 0
+    with pytest.raises(ValueError, match="Did you mean 'lenet'"):
+        models.info("lenett")
 
 
 def test_lenet_with_batch_norm():
