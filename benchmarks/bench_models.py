@@ -88,7 +88,8 @@ def compare(name: str, args: argparse.Namespace, device: torch.device) -> tuple[
 def resnet50_throughput(device: torch.device, batch: int, steps: int) -> None:
     import torchvision
     print(f"\nResNet-50 training, 224x224, batch {batch}, bf16 autocast, channels_last, SGD:")
-    for label, model in (("cnnbook", models.create("resnet50")), ("torchvision", torchvision.models.resnet50())):
+    for label, model in (("cnnbook", models.create("resnet50")),
+                         ("torchvision", torchvision.models.resnet50())):
         model = model.to(device, memory_format=torch.channels_last).train()
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         x = torch.randn(batch, 3, 224, 224, device=device).to(memory_format=torch.channels_last)
@@ -107,7 +108,8 @@ def resnet50_throughput(device: torch.device, batch: int, steps: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", nargs="*", help="model names (default: every model with a library twin)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)

@@ -25,7 +25,8 @@ def site(tmp_path_factory) -> Path:
     """The book's website built from a copy of the repository: its ``_build/html`` folder."""
     website.vendor()
     source = tmp_path_factory.mktemp("site") / "book"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", "_build", ".git", ".pytest_cache", "*.pt"))
+    shutil.copytree(ROOT, source,
+                    ignore=shutil.ignore_patterns(".venv", "_build", ".git", ".pytest_cache", "*.pt"))
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run([str(jupyter_book), "build", "--warningiserror", "--keep-going", str(source)],
                             capture_output=True, text=True, timeout=900)

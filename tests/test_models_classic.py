@@ -336,7 +336,8 @@ def test_nin_class_relu_only_on_the_class_maps():
     caffe = models.create("nin", small_input=True, num_classes=10, width=0.25).eval()
     linear = models.create("nin", small_input=True, num_classes=10, width=0.25, class_relu=False).eval()
     assert isinstance(linear.features.mlpconv3.relu2, nn.Identity)
-    assert isinstance(linear.features.mlpconv2.relu2, nn.ReLU) and isinstance(linear.features.mlpconv3.relu1, nn.ReLU)
+    assert isinstance(linear.features.mlpconv2.relu2,
+                      nn.ReLU) and isinstance(linear.features.mlpconv3.relu1, nn.ReLU)
     assert count(linear) == count(caffe)
     x = torch.randn(8, 3, 32, 32)
     with torch.no_grad():
@@ -492,13 +493,15 @@ def test_inception_resnet_reduced_blocks_and_stem_pool():
         grid.register_forward_hook(lambda module, args, out: seen.append(out.shape[-1]))
     net.eval()(torch.empty(1, 3, 28, 28, device="meta"))
     assert seen == [13, 13, 6, 2]  # pooled once after the first three convolutions
-    assert count(meta("inception_resnet_v2", small_input=True, stem_pool=True)) == count(meta("inception_resnet_v2"))
+    assert count(meta("inception_resnet_v2", small_input=True,
+                      stem_pool=True)) == count(meta("inception_resnet_v2"))
     with pytest.raises(ValueError, match="small_input"):
         models.create("inception_resnet_v2", stem_pool=True)
     with pytest.raises(ValueError, match="at least one C block"):
         models.create("inception_resnet_v2", blocks=(1, 2, 0))
     with pytest.raises(ValueError, match="at least 15x15"):
-        models.create("inception_resnet_v2", small_input=True, stem_pool=True, width=0.125)(torch.zeros(1, 3, 14, 14))
+        models.create("inception_resnet_v2", small_input=True, stem_pool=True,
+                      width=0.125)(torch.zeros(1, 3, 14, 14))
 
 
 def test_inception_v4_stem_and_grids():

@@ -104,7 +104,8 @@ def test_info_of_every_model():
 
 def test_lenet_with_batch_norm():
     plain, bn = models.create("lenet"), models.create("lenet", batch_norm=True)
-    assert [n for n, _ in bn.features.named_children()] == ["c1", "bn1", "relu1", "s2", "c3", "bn3", "relu3", "s4"]
+    assert [n for n, _ in bn.features.named_children()] == ["c1", "bn1", "relu1", "s2", "c3",
+                                                            "bn3", "relu3", "s4"]
     assert [n for n, _ in bn.classifier.named_children()] == [
         "flatten", "c5", "bn5", "relu5", "f6", "bn6", "relu6", "output"]
     assert all(getattr(bn.features, n).bias is None for n in ("c1", "c3"))
@@ -112,7 +113,8 @@ def test_lenet_with_batch_norm():
     assert bn.classifier.output.bias is not None
     normalised = 6 + 16 + 120 + 84   # one bias less, a scale and a shift more, per channel
     assert count(bn) == count(plain) + normalised == 61_706 + 226
-    assert isinstance(bn.features.bn3, torch.nn.BatchNorm2d) and isinstance(bn.classifier.bn6, torch.nn.BatchNorm1d)
+    assert isinstance(bn.features.bn3, torch.nn.BatchNorm2d) and isinstance(bn.classifier.bn6,
+                                                                            torch.nn.BatchNorm1d)
     # in training mode a sample's output depends on the rest of its batch; in eval mode it does not
     torch.manual_seed(0)
     x = torch.randn(8, 1, 28, 28)

@@ -181,7 +181,8 @@ def test_plain_networks_have_no_shortcuts():
     assert all(m.downsample is None and not m.residual for m in plain.modules() if isinstance(m, BasicBlock))
     block = BasicBlock(8, 8, shortcut="none").eval()
     x = torch.randn(1, 8, 6, 6)
-    torch.testing.assert_close(block(x), block.relu(block.bn2(block.conv2(block.relu(block.bn1(block.conv1(x)))))))
+    torch.testing.assert_close(block(x),
+                               block.relu(block.bn2(block.conv2(block.relu(block.bn1(block.conv1(x)))))))
     assert count(models.create("plain56")) == count(models.create("resnet56"))  # option A is parameter-free
 
 
@@ -243,20 +244,22 @@ def test_resnest_radix_and_cardinality():
 def test_resnest_attention_tap_holds_the_split_weights():
     torch.manual_seed(0)
     for radix in (1, 2, 4):
-        model = models.create("resnest14d", num_classes=10, in_channels=1, radix=radix, cardinality=2, width=0.25,
-                              small_input=True, stem_pool=True).eval()
+        model = models.create("resnest14d", num_classes=10, in_channels=1, radix=radix, cardinality=2,
+                              width=0.25, small_input=True, stem_pool=True).eval()
         weights = capture_activations(model, torch.randn(3, 1, 28, 28), ["layer2.0.conv2.attention"])
         weights = weights["layer2.0.conv2.attention"]
         assert weights.shape == (3, radix, 64, 1, 1)
         if radix == 1:       # SE-Net's sigmoid gate: strictly between 0 and 1, not a distribution
-            assert ((weights > 0) & (weights < 1)).all() and not torch.allclose(weights.sum(1), torch.ones(3, 64, 1, 1))
+            assert ((weights > 0) & (weights < 1)).all() and not torch.allclose(weights.sum(1),
+                                                                                torch.ones(3, 64, 1, 1))
         else:                # an r-softmax: the splits' weights of each channel sum to one
             torch.testing.assert_close(weights.sum(1), torch.ones(3, 64, 1, 1))
 
 
 def test_resnest14d_stem_pool_halves_the_maps():
     kwargs = dict(num_classes=10, in_channels=1, width=0.25, small_input=True)
-    pooled, unpooled = models.create("resnest14d", stem_pool=True, **kwargs), models.create("resnest14d", **kwargs)
+    pooled, unpooled = models.create("resnest14d", stem_pool=True,
+                                     **kwargs), models.create("resnest14d", **kwargs)
     assert pooled.reduction == 16 and unpooled.reduction == 8
     assert isinstance(pooled.maxpool, nn.MaxPool2d) and isinstance(unpooled.maxpool, nn.Identity)
     assert pooled(torch.randn(2, 1, 28, 28)).shape == (2, 10)
@@ -457,7 +460,8 @@ def test_cifar_dpn_widths_paths_and_stem_pool():
     shapes = {}
     for name, block in model.features.named_children():
         if isinstance(block, DualPathBlock):
-            block.register_forward_hook(lambda m, args, out, name=name: shapes.__setitem__(name, tuple(out.shape)))
+            block.register_forward_hook(lambda m, args, out,
+                                        name=name: shapes.__setitem__(name, tuple(out.shape)))
     model(torch.randn(2, 1, 28, 28)).sum().backward()
     # residual width bw plus a dense path of 3 inc after a stage's first block, one inc more per block
     assert shapes == {"conv2_1": (2, 32 + 24, 14, 14), "conv2_2": (2, 32 + 32, 14, 14),

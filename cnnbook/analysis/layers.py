@@ -154,7 +154,8 @@ def summary(model: nn.Module, input_size: tuple[int, int, int] | None = None, *,
             shape = tuple(output.shape[1:]) if isinstance(output, torch.Tensor) else \
                 tuple(tuple(t.shape[1:]) for t in tensors)
             rows.append(LayerRow(name, type(module).__name__, shape, _count(module.parameters()),
-                                 total_macs - starts.pop(), sum(t.numel() * t.element_size() for t in tensors)))
+                                 total_macs - starts.pop(),
+                                 sum(t.numel() * t.element_size() for t in tensors)))
 
     handles = []
     try:

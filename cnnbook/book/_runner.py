@@ -29,9 +29,9 @@ def _alarm(signum, frame):
     raise _TimeUp()
 
 
-PRELOAD = ["IPython.core.interactiveshell", "torch", "matplotlib.pyplot", "cnnbook.exercises", "cnnbook.book.wire",
-           "cnnbook.models", "cnnbook.analysis", "cnnbook.data", "cnnbook.source", "cnnbook.widgets",
-           "cnnbook.plotting", "cnnbook.train"]
+PRELOAD = ["IPython.core.interactiveshell", "torch", "matplotlib.pyplot", "cnnbook.exercises",
+           "cnnbook.book.wire", "cnnbook.models", "cnnbook.analysis", "cnnbook.data", "cnnbook.source",
+           "cnnbook.widgets", "cnnbook.plotting", "cnnbook.train"]
 
 
 def zygote(control_fd: int) -> None:
