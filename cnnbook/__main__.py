@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import sys
 import importlib
+import sys
 from pathlib import Path
 from types import ModuleType
 

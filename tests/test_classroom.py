@@ -8,11 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 import yaml
 
-from cnnbook.book import classroom, grading
 from cnnbook.__main__ import main
+from cnnbook.book import classroom, grading
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "01_convolutions.ipynb"

@@ -12,7 +12,6 @@ from cnnbook import device, models
 from cnnbook.__main__ import main
 from cnnbook.analysis import capture_activations, grad_cam, receptive_field, summary
 from cnnbook.analysis.receptive_field import UnsupportedLayerError
-from cnnbook.models.inputs import InputSpec, expect_input
 
 # ---------------------------------------------------------------- create()
 

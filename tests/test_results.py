@@ -10,8 +10,15 @@ import yaml
 
 from cnnbook import models
 from cnnbook.analysis import receptive_field, summary
-from cnnbook.book.results import (MissingResultError, book_results, model_costs, parse_summary_line,
-                             throughput, toc_chapters, weight_depth)
+from cnnbook.book.results import (
+    MissingResultError,
+    book_results,
+    model_costs,
+    parse_summary_line,
+    throughput,
+    toc_chapters,
+    weight_depth,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = "model={} dataset=fashion-mnist epochs={} test_acc={} seconds={} device=cpu\n"

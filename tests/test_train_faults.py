@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
+from test_train import Batches, blobs, run, tiny_model
 from torch import nn
 
 from cnnbook import models, train
 from cnnbook.models.googlenet import GoogLeNetOutputs
 from cnnbook.models.inception import InceptionV3Outputs
 from cnnbook.train import CheckpointError, History, TrainingDiverged, fit
-from test_train import Batches, blobs, run, tiny_model
 
 
 class Untouchable(Batches):

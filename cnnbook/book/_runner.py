@@ -103,6 +103,7 @@ def serve() -> None:
         os.dup2(null, fd)
 
     from IPython.core.interactiveshell import InteractiveShell
+
     import cnnbook.exercises
     from cnnbook.book.wire import encode
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import nbformat
 import yaml
 
-
 ROOT = Path(__file__).resolve().parents[2]
 TEACHERS_ONLY = {"90_teachers_guide"}   # chapters left out of the student edition (it shows the full edition's links)
 _FENCE = re.compile(r"^(`{3,}|:{3,})\{solution\}")
