@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # The environment as the Jupyter kernel "cnnbook", for any JupyterLab or VS Code of this user.
 REGISTER_KERNEL = $(BIN)/python -m ipykernel install --user --name cnnbook --display-name "Python (cnnbook)"
 
-.PHONY: book test lab workspace kernel execute benchmark student clean
+.PHONY: book test lint lab workspace kernel execute benchmark student clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,10 +32,16 @@ $(VENDOR): cnnbook/book/website.py $(STAMP)
 book: $(STAMP) $(VENDOR)
 	$(BIN)/jupyter-book build --warningiserror --keep-going .
 
-## test: unit tests, nbval of every chapter in quick mode, text twins, website build
+## test: unit tests, nbval of every chapter in quick mode, text twins, website build; on every core
+## (pytest-xdist: each file, so each chapter with its kernel, runs on one worker)
 test: $(STAMP) $(VENDOR)
-	CNNBOOK_QUICK=1 $(BIN)/python -m pytest tests chapters --nbval --nbval-current-env \
+	CNNBOOK_QUICK=1 $(BIN)/python -m pytest -n auto --dist loadfile tests chapters --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/sanitize.cfg
+
+## lint: ruff on the code that is clean so far (cnnbook/models and cnnbook/widgets are not yet)
+LINTED := $(wildcard cnnbook/*.py) cnnbook/analysis cnnbook/book cnnbook/exercises tests benchmarks
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
 
 ## lab: open the book in JupyterLab, in your own copy of it in $(WORKSPACE)/ (see workspace), so the
 ## committed chapters stay as they are. Its chapters/ and text/ are paired: save either twin and the

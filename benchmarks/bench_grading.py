@@ -24,16 +24,22 @@ from cnnbook.book import classroom, grading
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDERS = {
-    "    return None   # replace with your formula": ("    return (w - f + 2 * p) // s + 1", "    return (w - f) // s + 1"),
+    "    return None   # replace with your formula": ("    return (w - f + 2 * p) // s + 1",
+                                                      "    return (w - f) // s + 1"),
     "answer = 0   # replace with your count": ("answer = 10 * (5 * 5 * 3 + 1)", "answer = 10 * 5 * 5 * 3"),
     "    return 3   # right only for n = 1": ("    return 2 * n + 1", "    return 2 * n"),
-    "    return 2 * n + 1   # this is the undilated answer: replace it": ("    return 3 ** n", "    return 3 * n"),
-    "    return (size - 224) // 32   # almost: replace it": ("    return size // 32 - 6", "    return size // 32"),
+    "    return 2 * n + 1   # this is the undilated answer: replace it": ("    return 3 ** n",
+                                                                          "    return 3 * n"),
+    "    return (size - 224) // 32   # almost: replace it": ("    return size // 32 - 6",
+                                                             "    return size // 32"),
     "gradient = [[0, 0, 0, 0],\n            [0, 0, 0, 0],\n            [0, 0, 0, 0],\n            [0, 0, 0, 0]]":
-        ("gradient = [[0, 1, 0, 0], [0, 1, 4, 0], [0, 0, 1, 1], [1, 0, 0, 0]]", "gradient = [[0, 1, 0, 0]] * 4"),
+        ("gradient = [[0, 1, 0, 0], [0, 1, 4, 0], [0, 0, 1, 1], [1, 0, 0, 0]]",
+         "gradient = [[0, 1, 0, 0]] * 4"),
 }
-PATTERN = ["right", "wrong"] * 6 + ["right", "right", "loop", "exit", "malformed", "malformed", "crash", "crash"]
-BROKEN = {"loop": "while True:\n    pass", "exit": "import os\nos._exit(1)", "crash": "answer = ten_filters * 76"}
+PATTERN = ["right", "wrong"] * 6 + ["right", "right", "loop", "exit", "malformed", "malformed",
+                                    "crash", "crash"]
+BROKEN = {"loop": "while True:\n    pass", "exit": "import os\nos._exit(1)",
+          "crash": "answer = ten_filters * 76"}
 
 
 def submissions(folder: Path, count: int) -> Counter:
@@ -51,7 +57,8 @@ def submissions(folder: Path, count: int) -> Counter:
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
         for placeholder, (right, wrong) in PLACEHOLDERS.items():
             cell = next(c for c in code if placeholder in c.source)
-            cell.source = cell.source.replace(placeholder, right if kind in ("right", "loop", "exit") else wrong)
+            cell.source = cell.source.replace(placeholder,
+                                              right if kind in ("right", "loop", "exit") else wrong)
         if kind in BROKEN:
             cell = next(c for c in code if "answer = " in c.source)
             cell.source = BROKEN[kind] + "\n" + cell.source
@@ -70,10 +77,11 @@ def main() -> None:
         print(f"{args.submissions} chapter-1 submissions ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}), "
               f"{args.workers} workers, {os.cpu_count()} cores, cell limit {args.cell_timeout:g} s")
         started = time.monotonic()
-        grades = grading.grade_all(sorted(Path(scratch).glob("*.ipynb")), limits=grading.Limits(args.cell_timeout),
-                                   workers=args.workers,
+        grades = grading.grade_all(sorted(Path(scratch).glob("*.ipynb")),
+                                   limits=grading.Limits(args.cell_timeout), workers=args.workers,
                                    progress=lambda done, total, grade: print(
-                                       f"\r{done}/{total} graded, {time.monotonic() - started:.0f} s", end="", flush=True))
+                                       f"\r{done}/{total} graded, {time.monotonic() - started:.0f} s",
+                                       end="", flush=True))
         seconds = time.monotonic() - started
     print()
     by_score = Counter(f"{g.score:g}/{g.possible:g}" + (" (not graded in full)" if g.problem else "") for g in grades)

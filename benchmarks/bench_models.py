@@ -1,6 +1,7 @@
 """Time every cnnbook model against its torchvision/timm twin: forward + backward.
 
-For each entry of tests/zoo_references.py both models are built in this process,
+For each model that equals a torchvision or timm one (``models.info(name).library``),
+both models are built in this process,
 ours takes the reference's weights, and the two are timed alternately (ours first in
 even rounds, the reference first in odd ones) so that drifts in machine load hit
 both alike. Prints the median time of each, the ratio ours/reference (the median
@@ -21,18 +22,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cnnbook import models  # noqa: E402
-from zoo_references import REFERENCES  # noqa: E402
+from cnnbook import models
 
 
 def reference(library: str, name: str) -> nn.Module:
@@ -44,9 +39,9 @@ def reference(library: str, name: str) -> nn.Module:
 
 
 def pair(name: str, device: torch.device, channels_last: bool) -> tuple[nn.Module, nn.Module]:
-    library, ref_name, _, kwargs = REFERENCES[name]
-    ref = reference(library, ref_name)
-    ours = models.create(name, **kwargs)
+    info = models.info(name)
+    ref = reference(info.library, info.library_name)
+    ours = models.create(name)
     ours.load_state_dict(ref.state_dict())
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     return (ours.to(device, memory_format=memory_format).train(),
@@ -71,13 +66,11 @@ def step_time(model: nn.Module, x: torch.Tensor, autocast: contextlib.AbstractCo
     return time.perf_counter() - start
 
 
-def compare(name: str, args: argparse.Namespace, device: torch.device) -> tuple[float, float, float]:
-    """Median step times of ours and of the reference, and the median of their per-round ratio."""
+def compare(name: str, args: argparse.Namespace, device: torch.device) -> tuple[float, float, float, int]:
+    """Median step times (ours, reference), the median of their per-round ratio, and the input side."""
     ours, ref = pair(name, device, args.gpu)
-    size = REFERENCES[name][2]
-    if args.size:
-        size = (size[0], max(args.size, size[1]), max(args.size, size[2]))
-    x = torch.randn(args.batch, *size, device=device)
+    side = max(args.size, ours.input_spec.min_size)
+    x = torch.randn(args.batch, 3, side, side, device=device)
     if args.gpu:
         x = x.to(memory_format=torch.channels_last)
     times: dict[str, list[float]] = {"ours": [], "ref": []}
@@ -89,13 +82,14 @@ def compare(name: str, args: argparse.Namespace, device: torch.device) -> tuple[
             if r >= args.warmup:
                 times[key].append(t)
     ratio = statistics.median(o / r for o, r in zip(times["ours"], times["ref"]))
-    return statistics.median(times["ours"]), statistics.median(times["ref"]), ratio
+    return statistics.median(times["ours"]), statistics.median(times["ref"]), ratio, side
 
 
 def resnet50_throughput(device: torch.device, batch: int, steps: int) -> None:
     import torchvision
     print(f"\nResNet-50 training, 224x224, batch {batch}, bf16 autocast, channels_last, SGD:")
-    for label, model in (("cnnbook", models.create("resnet50")), ("torchvision", torchvision.models.resnet50())):
+    for label, model in (("cnnbook", models.create("resnet50")),
+                         ("torchvision", torchvision.models.resnet50())):
         model = model.to(device, memory_format=torch.channels_last).train()
         opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
         x = torch.randn(batch, 3, 224, 224, device=device).to(memory_format=torch.channels_last)
@@ -114,12 +108,13 @@ def resnet50_throughput(device: torch.device, batch: int, steps: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", nargs="*", help="model names (default: every reference entry)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="*", help="model names (default: every model with a library twin)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--batch", type=int, default=2)
-    parser.add_argument("--size", type=int, default=0, help="input side (default: the test input size)")
+    parser.add_argument("--size", type=int, default=0, help="input side (default: the model's smallest)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
     parser.add_argument("--gpu", action="store_true", help="CUDA with bf16 autocast and channels_last")
     parser.add_argument("--throughput-batch", type=int, default=128)
@@ -128,21 +123,23 @@ def main() -> None:
     device = torch.device("cuda" if args.gpu else "cpu")
     if not args.gpu:
         torch.set_num_threads(args.threads)
-    names = args.only or list(REFERENCES)
+    names = args.only or [name for name in models.names() if models.info(name).library]
+    alone = [name for name in names if not models.info(name).library]   # info() rejects unknown names
+    if alone:
+        parser.error(f"no torchvision or timm model to compare with: {', '.join(alone)}")
     print(f"device: {torch.cuda.get_device_name() if args.gpu else f'CPU, {torch.get_num_threads()} thread(s)'}; "
           f"torch {torch.__version__}; batch {args.batch}; {args.rounds} rounds (median)")
     print(f"{'model':22s} {'reference':28s} {'input':>11s} {'ours ms':>9s} {'ref ms':>9s} {'ratio':>6s}")
     ratios = []
     for name in names:
-        library, ref_name, size, _ = REFERENCES[name]
-        side = max(args.size, size[1]) if args.size else size[1]
+        info = models.info(name)
         try:
-            ours_t, ref_t, ratio = compare(name, args, device)
-        except Exception as error:  # a model the other families have not added yet, a missing library
+            ours_t, ref_t, ratio, side = compare(name, args, device)
+        except Exception as error:  # a library that is not installed
             print(f"{name:22s} skipped: {type(error).__name__}: {error}")
             continue
         ratios.append(ratio)
-        print(f"{name:22s} {library + ':' + ref_name:28s} {f'{size[0]}x{side}x{side}':>11s} "
+        print(f"{name:22s} {info.library + ':' + info.library_name:28s} {f'3x{side}x{side}':>11s} "
               f"{ours_t * 1e3:9.2f} {ref_t * 1e3:9.2f} {ratios[-1]:6.3f}")
     if ratios:
         print(f"median ratio ours/reference over {len(ratios)} models: {statistics.median(ratios):.3f} "

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import argparse
 import ast
-import sys
 import importlib
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -27,7 +27,7 @@ import torch
 from . import data, distributed, models
 from .analysis import summary
 from .device import parse_device
-from .models._input import check_input
+from .models.inputs import check_input
 from .train import OPTIMIZERS, SCHEDULES, TrainingDiverged, check_options, fit, writable_path
 
 
@@ -88,16 +88,19 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("models", help="list the model names")
 
-    student = commands.add_parser("student", help="write the student edition: no solutions, exercise cells empty")
+    student = commands.add_parser("student",
+                                  help="write the student edition: no solutions, exercise cells empty")
     student.add_argument("folder", help="where to write it (then: jupyter-book build FOLDER)")
     student.add_argument("--force", action="store_true", help="write into a folder that is not empty")
-    student.add_argument("--repository", help="the student edition's repository, for the website's launch buttons "
+    student.add_argument("--repository",
+                         help="the student edition's repository, for the website's launch buttons "
                                               "(default: no launch or repository buttons)")
 
     grading = commands.add_parser("grade", help="run students' notebooks, each in a sandbox, and grade them")
     grading.add_argument("notebooks", nargs="+", help="the students' .ipynb files")
     grading.add_argument("--chapter", help="the exercises' chapter, e.g. ch2 (default: from the file name)")
-    grading.add_argument("--out", default="grades", help="folder for gradebook.csv and feedback/ (default: grades)")
+    grading.add_argument("--out", default="grades",
+                         help="folder for gradebook.csv and feedback/ (default: grades)")
     grading.add_argument("--force", action="store_true", help="replace the gradebook already in --out")
     grading.add_argument("--workers", type=int, help="notebooks graded at once (default: one per core)")
     grading.add_argument("--cell-timeout", type=float, default=120, help="seconds allowed per cell")
@@ -127,11 +130,13 @@ def _book(module: str) -> ModuleType:
 def _grade(args: argparse.Namespace) -> int:
     """Grade the notebooks, write the gradebook; 1 when some notebook could not be graded in full."""
     gradebook, grading = _book("gradebook"), _book("grading")
-    limits = grading.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout, memory_mb=args.memory)
+    limits = grading.Limits(cell_seconds=args.cell_timeout, notebook_seconds=args.timeout,
+                            memory_mb=args.memory)
     if (Path(args.out) / "gradebook.csv").exists() and not args.force:
         raise ValueError(f"{Path(args.out) / 'gradebook.csv'} exists: pass another --out, or --force to replace it")
     show = lambda done, total, grade: print(f"[{done}/{total}] {grade.notebook}: {grade.score:g}/{grade.possible:g}"
-                                            + (f" ({grade.problem})" if grade.problem else ""), file=sys.stderr)
+                                            + (f" ({grade.problem})" if grade.problem else ""),
+                                            file=sys.stderr)
     grades = grading.grade_all(args.notebooks, args.chapter, limits, args.workers, show)
     print("\n".join(grade.report() for grade in grades))
     book = gradebook.write(grades, args.out, force=args.force)
@@ -147,12 +152,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "models":
             print("\n".join(models.names()))
         elif args.command == "student":
-            edition = _book("classroom").student_edition(args.folder, force=args.force, repository=args.repository)
+            edition = _book("classroom").student_edition(args.folder, force=args.force,
+                                                         repository=args.repository)
             print(f"student edition in {edition}")
         elif args.command == "grade":
             return _grade(args)
         elif args.command == "assignment":
-            notebook = _book("assignment").write_assignment(args.chapter, args.course, args.name, force=args.force)
+            notebook = _book("assignment").write_assignment(args.chapter, args.course, args.name,
+                                                            force=args.force)
             print(f"nbgrader source notebook: {notebook}")
         elif args.command == "summary":
             model = models.create(args.model, **dict(args.model_args))
@@ -160,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             if args.device:   # a misspelt or absent device is refused before any work
                 parse_device(args.device, "--device")
-            check_options(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer, lr=args.lr,
-                          weight_decay=args.weight_decay, momentum=0.9, schedule=args.schedule,
+            check_options(epochs=args.epochs, batch_size=args.batch_size, optimizer=args.optimizer,
+                          lr=args.lr, weight_decay=args.weight_decay, momentum=0.9, schedule=args.schedule,
                           label_smoothing=args.label_smoothing, aux_weight=args.aux_weight)
             device = distributed.setup(args.device)
             for path, what in ((args.checkpoint, "checkpoint"), (args.save_history, "history file")):
@@ -172,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not args.data_root:
                     raise ValueError("--dataset folder needs --data-root, the folder holding train/ and val/")
                 pair = data.folder_loaders(args.data_root, args.batch_size, size=args.image_size,
-                                           augment=not args.no_augment, workers=args.workers, seed=args.seed, **shard)
+                                           augment=not args.no_augment, workers=args.workers,
+                                           seed=args.seed, **shard)
                 classes, channels, size = pair[0].dataset.classes, 3, args.image_size
             else:
                 info = data.dataset_info(args.dataset)
@@ -182,19 +190,21 @@ def main(argv: list[str] | None = None) -> int:
             torch.manual_seed(args.seed)   # the same initial weights in every process and every run
             model = models.create(args.model, **dict(num_classes=len(classes), in_channels=channels)
                                   | dict(args.model_args))
-            check_input(model, (channels, size, size))   # images the model cannot take: refused before training
+            check_input(model,
+                        (channels, size, size))   # images the model cannot take: refused before training
             if args.sync_bn and distributed.world_size() > 1:
                 if device.type != "cuda":
                     raise ValueError("--sync-bn needs GPUs: PyTorch's SyncBatchNorm does not run on CPUs")
                 model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
             history = fit(model, pair, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
                           weight_decay=args.weight_decay, schedule=args.schedule,
-                          label_smoothing=args.label_smoothing, aux_weight=args.aux_weight, amp=not args.no_amp,
-                          compile=args.compile, checkpoint=args.checkpoint, seed=args.seed,
-                          device=device, name=args.model)
+                          label_smoothing=args.label_smoothing, aux_weight=args.aux_weight,
+                          amp=not args.no_amp, compile=args.compile, checkpoint=args.checkpoint,
+                          seed=args.seed, device=device, name=args.model)
             if args.save_history and distributed.is_main():
                 history.save(args.save_history)
-    except (ValueError, TypeError, FileNotFoundError, PermissionError, ModuleNotFoundError, TrainingDiverged) as error:
+    except (ValueError, TypeError, FileNotFoundError, PermissionError, ModuleNotFoundError,
+            TrainingDiverged) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     finally:

@@ -130,13 +130,15 @@ def _layout(cls: type) -> tuple[Path, list[str]]:
     """The folder under root where torchvision's class reads its files, and their names."""
     if issubclass(cls, datasets.MNIST):
         return Path(cls.__name__, "raw"), [Path(file).stem for file, _ in cls.resources]   # unzipped
-    return Path(cls.base_folder), [file for file, _ in cls.train_list + cls.test_list] + [cls.meta["filename"]]
+    return Path(cls.base_folder), [file for file,
+                                   _ in cls.train_list + cls.test_list] + [cls.meta["filename"]]
 
 
 def _fingerprint(path: Path) -> str:
     """The size and SHA-256 of a file's content: what its prepared copy is keyed on."""
     status = path.stat()
-    return _content_hash(str(path.resolve()), status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+    return _content_hash(str(path.resolve()), status.st_size, status.st_mtime_ns,
+                         status.st_ctime_ns, status.st_ino)
 
 
 @functools.lru_cache(maxsize=64)
@@ -190,7 +192,8 @@ def _copy(source: Path, target: Path) -> None:
             shutil.copyfileobj(src, dst)
         os.replace(partial, target)
         stamp.write_text(record + f"{target.stat().st_size}\n")
-    except (OSError, EOFError, zlib.error) as error:   # a damaged .gz gives BadGzipFile (an OSError) or EOFError
+    except (OSError, EOFError,
+            zlib.error) as error:   # a damaged .gz gives BadGzipFile (an OSError) or EOFError
         advice = (f"If {source} is damaged (truncated, or not what its name says), replace it with an intact "
                   "copy; if the cache is full or read-only, set CNNBOOK_CACHE to another folder.")
         if _in_cache(source) and isinstance(error, (gzip.BadGzipFile, EOFError, zlib.error)):
@@ -324,7 +327,8 @@ def _check_files(name: str, root: Path, train: bool) -> None:
                                    f"{info.size}x{info.size} images and N labels. Replace the files with {name}'s.")
     else:
         damaged = [root / cls.base_folder / file for file, md5 in (cls.train_list if train else cls.test_list)
-                   + [(cls.meta["filename"], cls.meta["md5"])] if not check_integrity(root / cls.base_folder / file, md5)]
+                   + [(cls.meta["filename"],
+                       cls.meta["md5"])] if not check_integrity(root / cls.base_folder / file, md5)]
         if damaged:
             raise DatasetFileError(f"{', '.join(map(str, damaged))}: not the published {name} file (MD5 "
                                    f"differs: corrupted or a different version). {_fix(damaged[0])}")
@@ -370,7 +374,8 @@ def _channel_stat(values: float | Sequence[float], device: torch.device) -> torc
 def normalize(images: torch.Tensor, name: str) -> torch.Tensor:
     """uint8 images as float, standardised with the dataset's mean and std, as the loaders yield them."""
     info = dataset_info(name)
-    return _standardise(images, _channel_stat(info.mean, images.device), _channel_stat(info.std, images.device))
+    return _standardise(images, _channel_stat(info.mean, images.device),
+                        _channel_stat(info.std, images.device))
 
 
 def denormalize(images: torch.Tensor, name: str) -> torch.Tensor:
@@ -380,7 +385,8 @@ def denormalize(images: torch.Tensor, name: str) -> torch.Tensor:
     return (images * std + mean).clamp(0, 1)
 
 
-def _crop_and_flip(images: torch.Tensor, padding: int, shifts: torch.Tensor, flips: torch.Tensor) -> torch.Tensor:
+def _crop_and_flip(images: torch.Tensor, padding: int, shifts: torch.Tensor,
+                   flips: torch.Tensor) -> torch.Tensor:
     """Crop each image from a zero-padded copy at its own ``shifts`` (rows, cols) offset,
     mirrored where ``flips`` is True: a single gather over the batch."""
     n, c, h, w = images.shape
@@ -473,7 +479,8 @@ class DeviceLoader:
 
 def loaders(name: str, batch_size: int = 256, *, device: torch.device | str | None = None,
             augment: bool = True, root: str | os.PathLike | None = None, pad: int = 0, seed: int = 0,
-            quick: bool | None = None, rank: int = 0, world_size: int = 1) -> tuple[DeviceLoader, DeviceLoader]:
+            quick: bool | None = None, rank: int = 0,
+            world_size: int = 1) -> tuple[DeviceLoader, DeviceLoader]:
     """Train and test loaders for dataset ``name`` on ``device`` (default: the best available).
 
     The train loader shuffles and, with ``augment``, applies the dataset's

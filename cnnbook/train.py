@@ -216,8 +216,9 @@ class _LiveCurves:
 
 # ---- the steps of fit, in the order it takes them ------------------------------------
 
-def check_options(*, epochs: int, batch_size: int, optimizer: str, lr: float | None, weight_decay: float | None,
-                  momentum: float, schedule: str, label_smoothing: float, aux_weight: float | None) -> None:
+def check_options(*, epochs: int, batch_size: int, optimizer: str, lr: float | None,
+                  weight_decay: float | None, momentum: float, schedule: str, label_smoothing: float,
+                  aux_weight: float | None) -> None:
     """ValueError for an option of ``fit`` that cannot work (the command line checks them before loading data)."""
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {OPTIMIZERS}")
@@ -227,7 +228,8 @@ def check_options(*, epochs: int, batch_size: int, optimizer: str, lr: float | N
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a whole number, at least 1, got {value!r}")
     for name, value, zero_allowed in (("lr", lr, False), ("weight_decay", weight_decay, True),
-                                      ("label_smoothing", label_smoothing, True), ("aux_weight", aux_weight, True)):
+                                      ("label_smoothing", label_smoothing, True),
+                                      ("aux_weight", aux_weight, True)):
         if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)
                                       and (value >= 0 if zero_allowed else value > 0)):
             raise ValueError(f"{name} must be a finite number {'>= 0' if zero_allowed else '> 0'}, got {value!r}")
@@ -241,8 +243,9 @@ def _loaders(data: str | tuple[Iterable, Iterable], batch_size: int, device: tor
              seed: int) -> tuple[Iterable, Iterable, str]:
     """The train and test loaders and the dataset's name, from a dataset name or a loader pair."""
     if isinstance(data, str):
-        train_loader, test_loader = datasets.loaders(data, batch_size, device=device, augment=augment, seed=seed,
-                                                     rank=distributed.rank(), world_size=distributed.world_size())
+        train_loader, test_loader = datasets.loaders(data, batch_size, device=device, augment=augment,
+                                                     seed=seed, rank=distributed.rank(),
+                                                     world_size=distributed.world_size())
         return train_loader, test_loader, data
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise TypeError(f"data must be a dataset name such as 'fashion-mnist' or a (train_loader, test_loader) "
@@ -367,9 +370,10 @@ class _Trainer:
     """What one run of ``fit`` carries from step to step: the model, its optimizer,
     schedule and loss, and the best weights so far."""
 
-    def __init__(self, model: nn.Module, device: torch.device, *, optimizer: str, lr: float, weight_decay: float,
-                 momentum: float, schedule: str, total_steps: int, label_smoothing: float,
-                 aux_weight: float | None, amp: bool, channels_last: bool | None, compile: bool):
+    def __init__(self, model: nn.Module, device: torch.device, *, optimizer: str, lr: float,
+                 weight_decay: float, momentum: float, schedule: str, total_steps: int,
+                 label_smoothing: float, aux_weight: float | None, amp: bool, channels_last: bool | None,
+                 compile: bool):
         model.to(device)
         if channels_last if channels_last is not None else prefers_channels_last(device):
             model.to(memory_format=torch.channels_last)
@@ -559,7 +563,8 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
     if not isinstance(model, nn.Module) or not any(p.requires_grad for p in model.parameters()):
         raise TypeError(f"model must be a torch.nn.Module with trainable parameters, got {type(model).__name__}")
     check_options(epochs=epochs, batch_size=batch_size, optimizer=optimizer, lr=lr, weight_decay=weight_decay,
-                  momentum=momentum, schedule=schedule, label_smoothing=label_smoothing, aux_weight=aux_weight)
+                  momentum=momentum, schedule=schedule, label_smoothing=label_smoothing,
+                  aux_weight=aux_weight)
     epochs = min(epochs, QUICK_MAX_EPOCHS) if datasets.quick_mode() else epochs
     device = resolve_device(device)
     main = distributed.is_main()
@@ -571,11 +576,12 @@ def fit(model: nn.Module, data: str | tuple[Iterable, Iterable], *, epochs: int 
     name = name or _model_name(model)
     options = dict(epochs=epochs, optimizer=optimizer, lr=DEFAULT_LR[optimizer] if lr is None else lr,
                    weight_decay=DEFAULT_WEIGHT_DECAY[optimizer] if weight_decay is None else weight_decay,
-                   momentum=momentum, schedule=schedule, label_smoothing=label_smoothing, aux_weight=aux_weight)
+                   momentum=momentum, schedule=schedule, label_smoothing=label_smoothing,
+                   aux_weight=aux_weight)
     settings = _settings(model, name, dataset_name, train_loader, seed=seed, **options)
     del options["epochs"]
-    trainer = _Trainer(model, device, total_steps=epochs * len(train_loader), amp=amp, channels_last=channels_last,
-                       compile=compile, **options)
+    trainer = _Trainer(model, device, total_steps=epochs * len(train_loader), amp=amp,
+                       channels_last=channels_last, compile=compile, **options)
     history = History(name, dataset_name, describe(device))
     with _lock(path if main else None):
         if path and path.exists():

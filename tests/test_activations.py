@@ -6,8 +6,14 @@ import pytest
 import torch
 from torch import nn
 
-from cnnbook.analysis import (capture_activations, effective_receptive_field, find_layer, grad_cam,
-                              receptive_field, spatial_layers)
+from cnnbook.analysis import (
+    capture_activations,
+    effective_receptive_field,
+    find_layer,
+    grad_cam,
+    receptive_field,
+    spatial_layers,
+)
 from cnnbook.models import create
 
 

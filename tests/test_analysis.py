@@ -298,7 +298,8 @@ def test_conv_output_fits():
             exact = conv_output_fits(size, k, s, p, d)
             assert exact == ((size + 2 * p - d * (k - 1) - 1) % s == 0)
             if exact:
-                assert conv_output_size(size, k, s, p, d, ceil_mode=True) == conv_output_size(size, k, s, p, d)
+                assert conv_output_size(size, k, s, p, d,
+                                        ceil_mode=True) == conv_output_size(size, k, s, p, d)
     with pytest.raises(ValueError, match="stride"):
         conv_output_fits(10, 3, 0)
 

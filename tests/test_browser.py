@@ -120,7 +120,8 @@ def test_page_works_offline(page, browser, origin, site):
 
     images = browser.execute_script(
         "return Array.from(document.querySelectorAll('main img')).map(i => [i.src, i.complete && i.naturalWidth > 0])")
-    assert all(loaded for _, loaded in images), f"images that did not load: {[s for s, ok in images if not ok]}"
+    assert all(loaded for _,
+               loaded in images), f"images that did not load: {[s for s, ok in images if not ok]}"
     notebook = ROOT / "chapters" / f"{Path(page).stem}.ipynb"
     if page.startswith("chapters/") and '"image/png"' in notebook.read_text():
         assert images, f"{page}: the chapter has figures but the page shows none"

@@ -11,7 +11,8 @@ def test_fc8_params():
 
 
 def test_grouped_params():
-    assert check("ch3.grouped-params", lambda c_in, c_out, k, groups: c_out * (c_in // groups) * k * k + c_out)
+    assert check("ch3.grouped-params", lambda c_in, c_out, k,
+                 groups: c_out * (c_in // groups) * k * k + c_out)
     ungrouped = check("ch3.grouped-params", lambda c_in, c_out, k, groups: c_out * c_in * k * k + c_out)
     assert not ungrouped and "conv_params(96, 256, 5, 2)" in ungrouped.message
     no_bias = check("ch3.grouped-params", lambda c_in, c_out, k, groups: c_out * (c_in // groups) * k * k)

@@ -7,7 +7,8 @@ def test_stack_params():
     assert check("ch4.stack-params", lambda n, c: n * (9 * c * c + c))
     no_bias = check("ch4.stack-params", lambda n, c: n * 9 * c * c)
     assert not no_bias and "stack_params(1, 3)" in no_bias.message
-    assert not check("ch4.stack-params", lambda n, c: (2 * n + 1) ** 2 * c * c + c)   # the single large filter
+    assert not check("ch4.stack-params", lambda n,
+                     c: (2 * n + 1) ** 2 * c * c + c)   # the single large filter
 
 
 def test_fc6_params():

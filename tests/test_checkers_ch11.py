@@ -24,7 +24,8 @@ def test_matched_depth():
     assert check("ch11.matched-depth", 46)
     assert not check("ch11.matched-depth", 40)
     assert not check("ch11.matched-depth", 52)
-    assert not check("ch11.matched-depth", 16 * 4)    # four times the depth overshoots: the stem and shortcuts
+    assert not check("ch11.matched-depth",
+                     16 * 4)    # four times the depth overshoots: the stem and shortcuts
 
 
 def test_matched_depth_rejects_bad_width():

@@ -39,5 +39,6 @@ def test_dense_block():
     wrong_shape = check("ch14.dense-block", last_only)
     assert not wrong_shape and "shape" in wrong_shape.message
     assert not check("ch14.dense-block", lambda layers, x: dense_block(layers, x).shape)
-    only_input = check("ch14.dense-block", lambda layers, x: torch.cat([x] + [layer(x) for layer in layers], 1))
+    only_input = check("ch14.dense-block", lambda layers,
+                       x: torch.cat([x] + [layer(x) for layer in layers], 1))
     assert not only_input and "raised" in only_input.message   # layer 2 expects 8 + 4 channels

@@ -26,7 +26,10 @@ def test_split():
         return torch.cat([x[:, :bw] + out[:, :bw], x[:, bw:], out[:, bw:]], 1)
 
     assert check("ch15.split", merge)
-    assert not check("ch15.split", lambda x, out, bw: torch.cat([x[:, :bw] + out[:, :bw], out[:, bw:], x[:, bw:]], 1))
-    assert not check("ch15.split", lambda x, out, bw: torch.cat([x, out], 1))            # DenseNet: no addition
-    assert not check("ch15.split", lambda x, out, bw: x[:, :bw] + out[:, :bw])           # ResNet: no dense path
+    assert not check("ch15.split", lambda x, out,
+                     bw: torch.cat([x[:, :bw] + out[:, :bw], out[:, bw:], x[:, bw:]], 1))
+    assert not check("ch15.split", lambda x, out,
+                     bw: torch.cat([x, out], 1))            # DenseNet: no addition
+    assert not check("ch15.split", lambda x, out,
+                     bw: x[:, :bw] + out[:, :bw])           # ResNet: no dense path
     assert not check("ch15.split", lambda x, out, bw: None)

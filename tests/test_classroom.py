@@ -8,11 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 import yaml
 
-from cnnbook.book import classroom, grading
 from cnnbook.__main__ import main
+from cnnbook.book import classroom, grading
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters" / "01_convolutions.ipynb"
@@ -82,7 +81,8 @@ def test_grade_the_real_chapter(tmp_path, capsys):
     """A right and a wrong submission made from chapter 1's student edition, graded together."""
     one_right = {k: v for k, v in RIGHT_ANSWERS.items() if "formula" in k}
     crash = {"answer = 0   # replace with your count": "answer = ten_filters * 76"}
-    right, wrong = submission(tmp_path, RIGHT_ANSWERS, "alice"), submission(tmp_path, one_right | crash, "bob")
+    right, wrong = submission(tmp_path, RIGHT_ANSWERS, "alice"), submission(tmp_path,
+                                                                            one_right | crash, "bob")
     assert main(["grade", str(right), str(wrong), "--out", str(tmp_path / "grades")]) == 0
     report = capsys.readouterr().out
     assert report.count("[correct] ch1.") == 7 and "score: 6/6" in report, report

@@ -93,7 +93,8 @@ def tiny_fashion_mnist(root: Path, train: int = 32, test: int = 16) -> Path:
 
     def split(n: int) -> tuple[torch.Tensor, torch.Tensor]:
         labels = torch.arange(n) % 10
-        images = (torch.rand(n, 28, 28, generator=generator) * 60 + labels[:, None, None] * 19).to(torch.uint8)
+        images = (torch.rand(n, 28, 28, generator=generator) * 60 + labels[:, None,
+                                                                           None] * 19).to(torch.uint8)
         return images, labels.to(torch.uint8)
 
     write_idx(root / "FashionMNIST" / "raw", train=split(train), test=split(test))
@@ -101,8 +102,8 @@ def tiny_fashion_mnist(root: Path, train: int = 32, test: int = 16) -> Path:
 
 
 def train_args(tmp_path: Path, *extra: str, model: str = "lenet") -> list[str]:
-    return ["train", "--model", model, "--data-root", str(tmp_path / "data"), "--epochs", "1", "--batch-size", "8",
-            "--schedule", "constant", "--no-augment", "--device", "cpu", *extra]
+    return ["train", "--model", model, "--data-root", str(tmp_path / "data"), "--epochs", "1", "--batch-size",
+            "8", "--schedule", "constant", "--no-augment", "--device", "cpu", *extra]
 
 
 @pytest.fixture
@@ -122,8 +123,9 @@ def test_train_googlenet_trains_its_auxiliary_classifiers(tiny, capsys):
 def test_the_same_command_gives_the_same_run(tiny, capsys):
     runs = []
     for name in ("a", "b"):
-        assert main(train_args(tiny, "--seed", "3", "--optimizer", "adamw", "--checkpoint", str(tiny / f"{name}.pt"),
-                               "--save-history", str(tiny / f"{name}.json"))) == 0, capsys.readouterr().err
+        assert main(train_args(tiny, "--seed", "3", "--optimizer", "adamw", "--checkpoint",
+                               str(tiny / f"{name}.pt"), "--save-history",
+                               str(tiny / f"{name}.json"))) == 0, capsys.readouterr().err
         runs.append((History.load(tiny / f"{name}.json"), torch.load(tiny / f"{name}.pt", weights_only=True)))
     (history_a, saved_a), (history_b, saved_b) = runs
     assert [e["train_loss"] for e in history_a.epochs] == [e["train_loss"] for e in history_b.epochs]
@@ -153,8 +155,10 @@ def test_a_corrupt_checkpoint_is_named(tiny, capsys):
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--save-history", "{tmp}/missing/h.json"], "the history file {tmp}/missing/h.json is in a folder that does not"),
-    (["--checkpoint", "{tmp}/missing/run.pt"], "the checkpoint {tmp}/missing/run.pt is in a folder that does not"),
+    (["--save-history", "{tmp}/missing/h.json"],
+     "the history file {tmp}/missing/h.json is in a folder that does not"),
+    (["--checkpoint", "{tmp}/missing/run.pt"],
+     "the checkpoint {tmp}/missing/run.pt is in a folder that does not"),
     (["--checkpoint", "{tmp}"], "the checkpoint {tmp} is a folder"),
     (["--lr", "nan"], "lr must be a finite number > 0, got nan"),
     (["--lr", "-1"], "lr must be a finite number > 0, got -1.0"),

@@ -23,7 +23,8 @@ from torchvision import datasets
 from cnnbook import data
 
 REAL_LOCAL_COPIES = {name: list(folders) for name, folders in data.LOCAL_COPIES.items()}
-IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+IDX_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+             "t10k-labels-idx1-ubyte"]
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
@@ -113,7 +114,8 @@ def trust_cifar_files(monkeypatch, folder: Path) -> None:
     """Point torchvision's md5 table at the tiny files (its check itself stays on)."""
     monkeypatch.setattr(datasets.CIFAR10, "train_list", [[f, md5(folder / f)] for f in CIFAR_FILES[:5]])
     monkeypatch.setattr(datasets.CIFAR10, "test_list", [["test_batch", md5(folder / "test_batch")]])
-    monkeypatch.setattr(datasets.CIFAR10, "meta", {**datasets.CIFAR10.meta, "md5": md5(folder / "batches.meta")})
+    monkeypatch.setattr(datasets.CIFAR10, "meta",
+                        {**datasets.CIFAR10.meta, "md5": md5(folder / "batches.meta")})
 
 
 # ---------------------------------------------------------------- finding and reading files
@@ -220,7 +222,8 @@ def mirror(tmp_path):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                             functools.partial(Quiet, directory=str(folder)))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -322,7 +325,8 @@ def test_dataset_facts():
     assert [data.DATASETS[n].crop_padding for n in ("fashion-mnist", "mnist", "cifar10")] == [2, 2, 4]
 
 
-@pytest.mark.parametrize("value, expected", [("1", True), ("TRUE", True), ("yes", True), ("on", True), (" On ", True),
+@pytest.mark.parametrize("value, expected",
+                         [("1", True), ("TRUE", True), ("yes", True), ("on", True), (" On ", True),
                                              ("0", False), ("no", False), ("", False), ("off", False),
                                              ("False", False), ("OFF", False)])
 def test_quick_mode(monkeypatch, value, expected):
@@ -343,7 +347,8 @@ def test_loaders_quick_and_full(tmp_path, monkeypatch):
     monkeypatch.setenv("CNNBOOK_QUICK", "yes")
     train, test = data.loaders("fashion-mnist", 512, device="cpu", root=tmp_path / "flat")
     assert (train.num_samples, test.num_samples) == (data.QUICK_TRAIN, data.QUICK_TEST)
-    assert torch.equal(test.labels, arrays["t10k-labels-idx1-ubyte"][:data.QUICK_TEST].long())   # the first ones
+    assert torch.equal(test.labels,
+                       arrays["t10k-labels-idx1-ubyte"][:data.QUICK_TEST].long())   # the first ones
     assert train.dataset_name == test.dataset_name == "fashion-mnist"
     assert train.shuffle and train.augment and (train.crop_padding, train.flip_probability) == (2, 0.5)
     assert not test.shuffle and not test.augment
@@ -357,11 +362,13 @@ def test_loaders_quick_and_full(tmp_path, monkeypatch):
 
 def make_loader(images, labels=None, batch_size=4, **kwargs) -> data.DeviceLoader:
     labels = torch.arange(len(images)) if labels is None else labels
-    return data.DeviceLoader(images, labels, batch_size, **{"device": "cpu", "mean": 0.0, "std": 1.0, **kwargs})
+    return data.DeviceLoader(images, labels, batch_size,
+                             **{"device": "cpu", "mean": 0.0, "std": 1.0, **kwargs})
 
 
 def random_images(n, c=1, size=8, seed=0):
-    return torch.randint(0, 256, (n, c, size, size), dtype=torch.uint8, generator=torch.Generator().manual_seed(seed))
+    return torch.randint(0, 256, (n, c, size, size), dtype=torch.uint8,
+                         generator=torch.Generator().manual_seed(seed))
 
 
 def collect(loader):
@@ -374,7 +381,8 @@ def test_batches_shapes_and_dtypes():
     batches = list(loader)
     assert len(loader) == len(batches) == 3 and loader.num_samples == 10 and loader.batch_size == 4
     assert [len(y) for _, y in batches] == [4, 4, 2]
-    assert all(x.dtype == torch.float32 and x.shape[1:] == (3, 8, 8) and y.dtype == torch.int64 for x, y in batches)
+    assert all(x.dtype == torch.float32 and x.shape[1:] == (3, 8,
+                                                            8) and y.dtype == torch.int64 for x, y in batches)
     assert loader.device == torch.device("cpu") and loader.images.device == loader.device
     dropped = make_loader(random_images(10), batch_size=4, drop_last=True)
     assert len(dropped) == len(list(dropped)) == 2
@@ -404,7 +412,8 @@ def test_same_seed_same_batches(device):
     images = random_images(40, c=3)
     settings = dict(batch_size=16, shuffle=True, augment=True, crop_padding=2, flip=True, seed=7)
     x_ref, y_ref = collect(make_loader(images, **settings))
-    for x, y in (collect(make_loader(images, **settings)), collect(make_loader(images, device=device, **settings))):
+    for x, y in (collect(make_loader(images, **settings)),
+                 collect(make_loader(images, device=device, **settings))):
         assert torch.equal(y.cpu(), y_ref) and torch.allclose(x.cpu(), x_ref)
     assert not torch.equal(collect(make_loader(images, **{**settings, "seed": 8}))[1], y_ref)
 
@@ -447,7 +456,8 @@ def test_crop_offsets_stay_within_padding():
     # Every possible crop of the zero-padded image; each output must be exactly one of them.
     offsets = [(dy, dx) for dy in range(2 * p + 1) for dx in range(2 * p + 1)]
     crops = torch.stack([padded[:, dy:dy + size, dx:dx + size] for dy, dx in offsets])
-    loader = make_loader(image.expand(n, -1, -1, -1).contiguous(), batch_size=64, augment=True, crop_padding=p)
+    loader = make_loader(image.expand(n, -1, -1, -1).contiguous(), batch_size=64, augment=True,
+                         crop_padding=p)
     out = as_pixels(collect(loader)[0])
     match = (out[:, None] == crops[None]).flatten(2).all(2)      # (n, offsets)
     assert match.sum(1).eq(1).all()
@@ -459,7 +469,8 @@ def test_crop_offsets_stay_within_padding():
 
 def test_normalisation():
     gen = torch.Generator().manual_seed(1)
-    channels = [torch.randint(lo, hi, (200, 6, 6), generator=gen) for lo, hi in ((0, 100), (50, 256), (0, 256))]
+    channels = [torch.randint(lo, hi, (200, 6, 6), generator=gen) for lo,
+                hi in ((0, 100), (50, 256), (0, 256))]
     images = torch.stack(channels, 1).to(torch.uint8)   # three channels with different statistics
     pixels = images.double() / 255
     mean, std = pixels.mean((0, 2, 3)).tolist(), pixels.std((0, 2, 3)).tolist()
@@ -486,8 +497,8 @@ def test_explicit_root_without_the_dataset_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setitem(data.LOCAL_COPIES, "fashion-mnist", [tmp_path / "system"])
     assert torch.equal(data.load("fashion-mnist")[1], local["train-labels-idx1-ubyte"].long())
     (tmp_path / "other").mkdir()
-    for root, why in ((tmp_path / "typo", "does not exist"), (tmp_path / "other", "does not hold fashion-mnist"),
-                      ("", "is empty")):
+    for root, why in ((tmp_path / "typo", "does not exist"),
+                      (tmp_path / "other", "does not hold fashion-mnist"), ("", "is empty")):
         with pytest.raises(data.DatasetNotFoundError) as caught:
             data.load("fashion-mnist", root=root)
         message = str(caught.value)
@@ -585,7 +596,8 @@ def test_part_files_of_dead_processes_are_removed(tmp_path):
     data.load("mnist", root=tmp_path / "flat")
     raw = next((tmp_path / "cache" / "prepared").rglob("raw"))
     dead = _dead_pid()
-    left = [raw / f"train-images-idx3-ubyte.{dead}.part", raw / f"train-images-idx3-ubyte.{os.getppid()}.part"]
+    left = [raw / f"train-images-idx3-ubyte.{dead}.part",
+            raw / f"train-images-idx3-ubyte.{os.getppid()}.part"]
     for part in left:
         part.write_bytes(b"half")
     (raw / "train-images-idx3-ubyte.source").unlink()   # the copy must be made again

@@ -52,7 +52,8 @@ sys.exit(cli.main(sys.argv[1:]))
 
 def idx(array: torch.Tensor) -> bytes:
     """The IDX encoding of a uint8 tensor (the format of the MNIST files)."""
-    return struct.pack(">HBB", 0, 8, array.dim()) + struct.pack(f">{array.dim()}I", *array.shape) + array.numpy().tobytes()
+    return struct.pack(">HBB", 0, 8, array.dim()) + struct.pack(f">{array.dim()}I",
+                                                                *array.shape) + array.numpy().tobytes()
 
 
 def numbered_fashion_mnist(folder: Path, train: int, test: int) -> None:
@@ -80,7 +81,8 @@ def torchrun(args: list[str], tmp_path: Path, **env: str) -> subprocess.Complete
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--standalone", *args]
     environment = dict(os.environ, CNNBOOK_CACHE=str(tmp_path / "cache"), OMP_NUM_THREADS="1", **env)
     environment.pop("CNNBOOK_QUICK", None)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment, cwd=tmp_path)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600,
+                            env=environment, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -106,7 +108,8 @@ def test_device_loader_shards_are_disjoint_and_even():
 
 def test_folder_loaders_read_the_imagefolder_layout(tmp_path):
     image_folder(tmp_path, {"train": 5, "val": 3})
-    shards = [data.folder_loaders(tmp_path, 4, size=16, workers=0, rank=rank, world_size=2) for rank in range(2)]
+    shards = [data.folder_loaders(tmp_path, 4, size=16, workers=0, rank=rank,
+                                  world_size=2) for rank in range(2)]
     train, val = shards[0]
     assert train.dataset.classes == ["dark", "light"] and len(train.dataset) == 10
     images, labels = next(iter(train))
@@ -127,8 +130,8 @@ def test_torchrun_trains_on_disjoint_shards_with_identical_weights(tmp_path):
     numbered_fashion_mnist(tmp_path, train=40, test=20)
     (tmp_path / "recorder.py").write_text(RECORDER)
     (tmp_path / "records").mkdir()
-    result = torchrun(["recorder.py", "train", "--model", "lenet", "--data-root", str(tmp_path), "--epochs", "2",
-                       "--batch-size", "4", "--no-augment", "--optimizer", "adamw", "--lr", "1e-3",
+    result = torchrun(["recorder.py", "train", "--model", "lenet", "--data-root", str(tmp_path), "--epochs",
+                       "2", "--batch-size", "4", "--no-augment", "--optimizer", "adamw", "--lr", "1e-3",
                        "--device", "cpu", "--checkpoint", "lenet.pt", "--save-history", "history.json"],
                       tmp_path, RECORDS=str(tmp_path / "records"))
     ranks = [json.loads((tmp_path / "records" / f"rank{r}.json").read_text()) for r in range(2)]

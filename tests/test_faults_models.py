@@ -12,15 +12,15 @@ from cnnbook import device, models
 from cnnbook.__main__ import main
 from cnnbook.analysis import capture_activations, grad_cam, receptive_field, summary
 from cnnbook.analysis.receptive_field import UnsupportedLayerError
-from cnnbook.models._input import InputSpec, expect_input
 
 # ---------------------------------------------------------------- create()
 
 
 @pytest.mark.parametrize("name", [None, 3, ["lenet"]])
 def test_model_name_must_be_a_string(name):
-    with pytest.raises(TypeError, match=r"model name must be a string such as 'lenet'.*names\(\)"):
-        models.create(name)
+    for ask in (models.create, models.info):
+        with pytest.raises(TypeError, match=r"model name must be a string such as 'lenet'.*names\(\)"):
+            ask(name)
 
 
 @pytest.mark.parametrize("key, value", [("num_classes", 0), ("num_classes", -3), ("num_classes", 2.5),
@@ -74,7 +74,8 @@ def test_batch_of_one_in_training_mode(name):
     spec = model.input_spec
     size = spec.min_size or spec.size[0]
     image = torch.randn(1, spec.channels, size, size)
-    with pytest.raises(ValueError, match=rf"{name}: batch normalisation \(.*\) gets a single value per channel.*"
+    with pytest.raises(ValueError,
+                       match=rf"{name}: batch normalisation \(.*\) gets a single value per channel.*"
                                          r"batches of 2 or more, or call model.eval\(\)"):
         model.train()(image)
     model.eval()(image)                          # single images are fine in eval mode
@@ -105,7 +106,8 @@ def test_analysis_input_size_must_be_positive_whole_numbers(analyse, size):
 
 @pytest.mark.parametrize("analyse", [summary, receptive_field])
 def test_analysis_input_size_needs_three_numbers_for_images(analyse):
-    with pytest.raises(ValueError, match=r"lenet expects 1x28x28 images: input_size must be \(C, H, W\), got \(28, 28\)"):
+    with pytest.raises(ValueError,
+                       match=r"lenet expects 1x28x28 images: input_size must be \(C, H, W\), got \(28, 28\)"):
         analyse(models.create("lenet"), (28, 28))
 
 
@@ -150,7 +152,8 @@ def test_capturing_a_layer_that_never_runs():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("gpu", r"CNNBOOK_DEVICE='gpu' is not a device: use cpu, cuda, cuda:N or mps \(PyTorch calls NVIDIA GPUs 'cuda'\)"),
+    ("gpu",
+     r"CNNBOOK_DEVICE='gpu' is not a device: use cpu, cuda, cuda:N or mps \(PyTorch calls NVIDIA GPUs 'cuda'\)"),
     ("GPU:0", "is not a device"),
     ("cpu0", "is not a device"),
     ("meta", "cnnbook trains on cpu, cuda or mps only"),
@@ -163,7 +166,8 @@ def test_misspelt_device_variable(monkeypatch, text, message):
 
 def test_cuda_without_a_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(device.DeviceError, match=r"--device='cuda' but no CUDA GPU is usable here .*leave out --device"):
+    with pytest.raises(device.DeviceError,
+                       match=r"--device='cuda' but no CUDA GPU is usable here .*leave out --device"):
         device.parse_device("cuda", "--device")
 
 
@@ -185,10 +189,13 @@ def test_mps_where_there_is_none(monkeypatch):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["summary", "--model", "lenet", "--input-size", "3", "28", "28"], "lenet expects 1x28x28 images, got 3x28x28"),
+    (["summary", "--model", "lenet", "--input-size", "3", "28", "28"],
+     "lenet expects 1x28x28 images, got 3x28x28"),
     (["summary", "--model", "lenet", "--input-size", "1", "0", "28"], "whole numbers above 0"),
-    (["summary", "--model", "lenet", "--arg", "num_classes=0"], "num_classes must be a whole number of at least 1"),
-    (["summary", "--model", "resnet20", "--arg", "widht=2"], "resnet20 takes no argument 'widht'. Did you mean 'width'?"),
+    (["summary", "--model", "lenet", "--arg", "num_classes=0"],
+     "num_classes must be a whole number of at least 1"),
+    (["summary", "--model", "resnet20", "--arg", "widht=2"],
+     "resnet20 takes no argument 'widht'. Did you mean 'width'?"),
     (["train", "--model", "lenet", "--device", "gpu"], "--device='gpu' is not a device"),
     (["train", "--model", "lenet", "--device", "cuda:7"], "--device='cuda:7' but"),
 ])
@@ -213,7 +220,8 @@ def test_argument_the_builder_sets_itself(name, key):
 
 
 def test_summary_in_a_dtype_the_weights_are_not():
-    with pytest.raises(ValueError, match=r"weights are torch.float32 but dtype=torch.float64: pass dtype=torch.float32"):
+    with pytest.raises(ValueError,
+                       match=r"weights are torch.float32 but dtype=torch.float64: pass dtype=torch.float32"):
         summary(models.create("lenet"), dtype=torch.float64)
     with pytest.raises(TypeError, match="lenet expects floating-point images, got torch.uint8"):
         summary(models.create("lenet"), dtype=torch.uint8)

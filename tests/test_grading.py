@@ -88,7 +88,8 @@ def graded(tmp_path_factory):
     snoop[0] = "import os\n" + snoop[0]
     notebook(folder, "01_convolutions-eve.ipynb", snoop)
     notebook(folder, "01_convolutions-dies.ipynb",
-             [IMPORTS + RIGHT["ch1.conv-params"] + "check('ch1.conv-params', answer)\n", "import os\nos._exit(3)\n"])
+             [IMPORTS + RIGHT["ch1.conv-params"] + "check('ch1.conv-params', answer)\n",
+              "import os\nos._exit(3)\n"])
     notebook(folder, "01_convolutions-stubborn.ipynb",
              ["import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n"])
     (folder / "01_convolutions-malformed.ipynb").write_text('{"cells": [')
@@ -101,7 +102,8 @@ def graded(tmp_path_factory):
     status = main(["grade", *map(str, paths), "--out", str(out), "--workers", "2",
                    "--cell-timeout", "6", "--timeout", "120", "--memory", "8192"])
     rows = list(csv.DictReader(open(out / "gradebook.csv")))
-    return dict(status=status, rows=rows, out=out, right=right, forger=forger, homework=homework, folder=folder)
+    return dict(status=status, rows=rows, out=out, right=right, forger=forger,
+                homework=homework, folder=folder)
 
 
 def verdicts(graded, student: str) -> dict[str, dict]:
@@ -167,7 +169,8 @@ def test_answers_travel_as_data_only():
 
 def test_cells_the_answers_do_not_need_are_skipped():
     chapter = new_notebook(cells=[new_code_cell("import torch"), new_code_cell("K = 3"),
-                                  new_code_cell("plot = torch.zeros(1000)"), new_code_cell("table = [K] * 2")])
+                                  new_code_cell("plot = torch.zeros(1000)"),
+                                  new_code_cell("table = [K] * 2")])
     submission = new_notebook(cells=chapter.cells + [new_markdown_cell("## Exercises"),
                                                      new_code_cell("answer = torch.tensor(K)")])
     assert grading.cells_to_run(submission, chapter) == ["import torch", "K = 3", "answer = torch.tensor(K)"]

@@ -66,7 +66,8 @@ def wheel(tmp_path_factory) -> Path:
     shutil.copy(ROOT / "pyproject.toml", source)
     shutil.copy(ROOT / "README.md", source)
     shutil.copytree(ROOT / "cnnbook", source / "cnnbook", ignore=shutil.ignore_patterns("__pycache__"))
-    built = run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", work / "dist", source], work)
+    built = run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
+                 work / "dist", source], work)
     assert built.returncode == 0, built.stderr[-3000:]
     return next((work / "dist").glob("cnnbook-*.whl"))
 
@@ -78,7 +79,8 @@ def venv(tmp_path_factory, wheel) -> Path:
     environment = work / "venv"
     assert run([sys.executable, "-m", "venv", environment], work).returncode == 0
     python = environment / "bin" / "python"
-    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], work).stdout.strip())
+    site = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                    work).stdout.strip())
     stack = work / "torch-stack"
     stack.mkdir()
     for distribution in torch_stack():
@@ -87,7 +89,8 @@ def venv(tmp_path_factory, wheel) -> Path:
             if not (stack / top).exists() and (here / top).exists():
                 (stack / top).symlink_to(here / top)
     (site / "torch-stack.pth").write_text(f"{stack}\n")
-    installed = run([python, "-m", "pip", "install", "--quiet", "-c", ROOT / "constraints.txt", wheel], work, timeout=900)
+    installed = run([python, "-m", "pip", "install", "--quiet", "-c", ROOT / "constraints.txt", wheel],
+                    work, timeout=900)
     assert installed.returncode == 0, installed.stderr[-3000:]
     return environment
 
@@ -105,7 +108,8 @@ def test_every_chapter_starts_with_the_install_cell():
 def test_core_install_runs_the_command_line(venv, tmp_path):
     python = venv / "bin" / "python"
     for extra in ("nbformat", "yaml", "jupyterlab"):   # the book's extras are not there
-        assert run([python, "-c", f"import {extra}"], tmp_path).returncode != 0, f"{extra} leaked into the fresh environment"
+        assert run([python, "-c", f"import {extra}"],
+                   tmp_path).returncode != 0, f"{extra} leaked into the fresh environment"
     where = run([python, "-c", "import cnnbook; print(cnnbook.__file__)"], tmp_path)
     assert str(venv) in where.stdout, where.stdout + where.stderr
 
@@ -118,12 +122,15 @@ def test_core_install_runs_the_command_line(venv, tmp_path):
     assert table.returncode == 0 and table.stdout == here.stdout and "Total" in table.stdout, table.stderr
 
     assert FASHION_MNIST.is_dir(), "the real Fashion-MNIST is missing: sudo apt-get install dataset-fashion-mnist"
-    environment = dict(os.environ, CNNBOOK_QUICK="1", CNNBOOK_CACHE=str(tmp_path / "cache"), CNNBOOK_DEVICE="cpu")
+    environment = dict(os.environ, CNNBOOK_QUICK="1", CNNBOOK_CACHE=str(tmp_path / "cache"),
+                       CNNBOOK_DEVICE="cpu")
     environment.pop("CNNBOOK_DATA", None)
-    trained = run([python, "-m", "cnnbook", "train", "--model", "lenet", "--epochs", "1", "--batch-size", "128",
-                   "--optimizer", "adamw", "--lr", "3e-3", "--no-augment"], tmp_path, env=environment, timeout=300)
+    trained = run([python, "-m", "cnnbook", "train", "--model", "lenet", "--epochs", "1", "--batch-size",
+                   "128", "--optimizer", "adamw", "--lr", "3e-3", "--no-augment"], tmp_path,
+                  env=environment, timeout=300)
     assert trained.returncode == 0, trained.stderr[-3000:]
-    accuracy = float(re.search(r"model=lenet dataset=fashion-mnist epochs=1 test_acc=([\d.]+)", trained.stdout)[1])
+    accuracy = float(re.search(r"model=lenet dataset=fashion-mnist epochs=1 test_acc=([\d.]+)",
+                               trained.stdout)[1])
     assert accuracy > 0.3, trained.stdout   # 16 steps on 2,048 images (0.48 measured); chance is 0.1
 
     refused = run([python, "-m", "cnnbook", "grade", tmp_path / "missing.ipynb"], tmp_path)
@@ -134,11 +141,12 @@ def test_install_cell_installs_cnnbook_and_chapter_1_runs(venv, wheel, tmp_path,
     python = venv / "bin" / "python"
     assert run([python, "-m", "pip", "uninstall", "--yes", "cnnbook"], tmp_path).returncode == 0
     assert run([python, "-c", "import cnnbook"], tmp_path).returncode != 0
-    kernel = run([python, "-m", "pip", "install", "--quiet", "-c", ROOT / "constraints.txt", "ipykernel"], tmp_path,
-                 timeout=600)
+    kernel = run([python, "-m", "pip", "install", "--quiet", "-c", ROOT / "constraints.txt", "ipykernel"],
+                 tmp_path, timeout=600)
     assert kernel.returncode == 0, kernel.stderr[-3000:]
     specs = tmp_path / "jupyter"
-    assert run([python, "-m", "ipykernel", "install", "--prefix", specs, "--name", "fresh"], tmp_path).returncode == 0
+    assert run([python, "-m", "ipykernel", "install", "--prefix", specs, "--name", "fresh"],
+               tmp_path).returncode == 0
 
     monkeypatch.setenv("CNNBOOK_INSTALL_FROM", str(wheel))
     monkeypatch.setenv("PIP_NO_INDEX", "1")   # offline: everything else cnnbook needs is there already
@@ -147,7 +155,8 @@ def test_install_cell_installs_cnnbook_and_chapter_1_runs(venv, wheel, tmp_path,
     notebook = nbformat.read(ROOT / "chapters" / "01_convolutions.ipynb", as_version=4)
     manager = KernelManager(kernel_name="fresh",
                             kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs / "share/jupyter/kernels")]))
-    NotebookClient(notebook, km=manager, timeout=600, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(notebook, km=manager, timeout=600,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
 
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     printed = "".join(output.get("text", "") for output in code[0].outputs)

@@ -59,7 +59,8 @@ def lab(tmp_path_factory):
     before = _book_files()
     log = open(tmp / "server.log", "w")
     server = subprocess.Popen(["make", "-s", "lab", f"WORKSPACE={workspace}", f"LAB_OPTIONS={options}"],
-                              cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                              cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     address = f"http://127.0.0.1:{port}"
     try:
         for _ in range(180):
@@ -115,7 +116,8 @@ def _open(browser, lab, path: str, factory: str = "Notebook") -> None:
     address, token, _ = lab
     if not browser.execute_script("return !!window.jupyterapp"):
         browser.get(f"{address}/lab?token={token}")
-        _wait(browser, "return window.jupyterapp && jupyterapp.started && document.querySelector('.jp-DirListing')")
+        _wait(browser,
+              "return window.jupyterapp && jupyterapp.started && document.querySelector('.jp-DirListing')")
     browser.execute_async_script("""const done = arguments[arguments.length - 1];
         jupyterapp.commands.execute('docmanager:open', {path: arguments[0], factory: arguments[1]})
             .then(widget => widget.context.ready).then(() => done(true));""", path, factory)
@@ -128,7 +130,8 @@ def _render_markdown(browser) -> list[str]:
     count = browser.execute_script("return jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-MarkdownCell').length")
     texts = []
     for index in range(count):
-        texts.append(_wait(browser, """const cell = jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-MarkdownCell')[arguments[0]];
+        texts.append(_wait(browser,
+                           """const cell = jupyterapp.shell.currentWidget.node.querySelectorAll('.jp-MarkdownCell')[arguments[0]];
             cell.scrollIntoView();
             const shown = cell.querySelector('.jp-Cell-inputWrapper').innerText.trim();
             return shown && !cell.querySelector('.jp-InputArea-editor:not(.lm-mod-hidden)') ? shown : null""",
@@ -198,7 +201,8 @@ def test_explorer_runs_and_its_slider_changes_the_picture(lab, browser):
     handle = cell.find_elements("css selector", ".widget-slider .noUi-handle")[0]   # the first slider: W
     handle.click()
     handle.send_keys(Keys.ARROW_RIGHT)
-    _wait(browser, "return arguments[0].querySelector('.jp-OutputArea img').src !== arguments[1]", 60, cell, source_before)
+    _wait(browser, "return arguments[0].querySelector('.jp-OutputArea img').src !== arguments[1]", 60,
+          cell, source_before)
     time.sleep(1)
     after = cell.find_element("css selector", ".jp-OutputArea img").screenshot_as_png
     _screenshot(browser, "jupyterlab_explorer_after")
@@ -234,7 +238,8 @@ def test_pairing_works_both_ways(lab, browser):
 
 
 def test_workspace_copies_only_what_is_missing(tmp_path):
-    ignored = subprocess.run(["git", "check-ignore", "-q", "workspace/chapters/01_convolutions.ipynb"], cwd=ROOT)
+    ignored = subprocess.run(["git", "check-ignore", "-q",
+                              "workspace/chapters/01_convolutions.ipynb"], cwd=ROOT)
     assert ignored.returncode == 0, "git must ignore the default workspace/"
     workspace = tmp_path / "workspace"
     make = ["make", "-s", "workspace", f"WORKSPACE={workspace}"]

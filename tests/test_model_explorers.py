@@ -115,7 +115,8 @@ def test_explorers_leave_a_static_picture(rf):
 
 @pytest.fixture()
 def act(lenet, images):
-    return activation_explorer(lenet, images, class_names=[f"class {c}" for c in range(10)], dataset="fashion-mnist")
+    return activation_explorer(lenet, images, class_names=[f"class {c}" for c in range(10)],
+                               dataset="fashion-mnist")
 
 
 def test_activation_explorer_shows_the_captured_maps(act, lenet, images):

@@ -22,11 +22,10 @@ from torch import nn
 from cnnbook import models
 from cnnbook.models._registry import _BUILDERS
 from cnnbook.models.alexnet import lrn
-from zoo_references import REFERENCES
 
 FAMILIES = {f"cnnbook.models.{m}" for m in ("alexnet", "vgg", "nin", "googlenet", "inception")}
 OURS = sorted(n for n in models.names() if _BUILDERS[n].__module__ in FAMILIES)
-REFERENCED = [n for n in REFERENCES if n in OURS]
+REFERENCED = [n for n in OURS if models.info(n).library]
 INCEPTIONS = ("inception_v3", "inception_v4", "inception_resnet_v2")
 
 
@@ -94,15 +93,15 @@ def test_every_classic_model_is_covered():
 
 @pytest.mark.parametrize("name", REFERENCED)
 def test_matches_reference_weights_and_outputs(name):
-    library, ref_name, size, kwargs = REFERENCES[name]
+    info = models.info(name)
     torch.manual_seed(0)
-    ref = reference(library, ref_name).eval()
-    ours = meta(name, **kwargs)
+    ref = reference(info.library, info.library_name).eval()
+    ours = meta(name)
     ours.load_state_dict(ref.state_dict(), strict=True, assign=True)
     ours.eval()
-    assert count(ours) == count(ref)
-    assert ours.input_spec.min_size == size[1] == size[2]
-    x = torch.randn(1, *size)
+    assert count(ours) == count(ref) == info.library_params
+    size = ours.input_spec.min_size
+    x = torch.randn(1, 3, size, size)
     with torch.no_grad():
         expected = ref(x)
         torch.testing.assert_close(ours(x), expected, rtol=1e-4, atol=1e-5 * expected.abs().max().item())
@@ -337,7 +336,8 @@ def test_nin_class_relu_only_on_the_class_maps():
     caffe = models.create("nin", small_input=True, num_classes=10, width=0.25).eval()
     linear = models.create("nin", small_input=True, num_classes=10, width=0.25, class_relu=False).eval()
     assert isinstance(linear.features.mlpconv3.relu2, nn.Identity)
-    assert isinstance(linear.features.mlpconv2.relu2, nn.ReLU) and isinstance(linear.features.mlpconv3.relu1, nn.ReLU)
+    assert isinstance(linear.features.mlpconv2.relu2,
+                      nn.ReLU) and isinstance(linear.features.mlpconv3.relu1, nn.ReLU)
     assert count(linear) == count(caffe)
     x = torch.randn(8, 3, 32, 32)
     with torch.no_grad():
@@ -493,13 +493,15 @@ def test_inception_resnet_reduced_blocks_and_stem_pool():
         grid.register_forward_hook(lambda module, args, out: seen.append(out.shape[-1]))
     net.eval()(torch.empty(1, 3, 28, 28, device="meta"))
     assert seen == [13, 13, 6, 2]  # pooled once after the first three convolutions
-    assert count(meta("inception_resnet_v2", small_input=True, stem_pool=True)) == count(meta("inception_resnet_v2"))
+    assert count(meta("inception_resnet_v2", small_input=True,
+                      stem_pool=True)) == count(meta("inception_resnet_v2"))
     with pytest.raises(ValueError, match="small_input"):
         models.create("inception_resnet_v2", stem_pool=True)
     with pytest.raises(ValueError, match="at least one C block"):
         models.create("inception_resnet_v2", blocks=(1, 2, 0))
     with pytest.raises(ValueError, match="at least 15x15"):
-        models.create("inception_resnet_v2", small_input=True, stem_pool=True, width=0.125)(torch.zeros(1, 3, 14, 14))
+        models.create("inception_resnet_v2", small_input=True, stem_pool=True,
+                      width=0.125)(torch.zeros(1, 3, 14, 14))
 
 
 def test_inception_v4_stem_and_grids():

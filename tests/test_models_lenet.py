@@ -1,10 +1,13 @@
 """LeNet-5 as published and the modern LeNet; the registry's errors."""
 
+import dataclasses
+
 import pytest
 import torch
 import torch.fx
 
 from cnnbook import models
+from cnnbook.models._registry import _INFO
 from cnnbook.models.lenet import C3_TABLE
 
 
@@ -82,9 +85,27 @@ def test_registry():
         models.register(models.lenet.lenet)
 
 
+def test_info_of_every_model():
+    """Every model has its info; its facts are about registered models only."""
+    infos = [models.info(name) for name in models.names()]
+    assert [info.name for info in infos] == models.names()
+    assert models.info("lenet") == models.ModelInfo("lenet")   # nothing known beyond its code
+    resnet50 = models.info("resnet50")
+    assert (resnet50.library, resnet50.library_name) == ("torchvision", "resnet50")
+    assert set(_INFO) <= set(models.names())
+    for i in infos:   # the facts come whole
+        assert bool(i.library) == bool(i.library_name) == bool(i.library_params), i
+        assert bool(i.paper_params) == bool(i.paper_source) and (i.paper_params or not i.paper_without_bn), i
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        resnet50.library_params = 0
+    with pytest.raises(ValueError, match="Did you mean 'lenet'"):
+        models.info("lenett")
+
+
 def test_lenet_with_batch_norm():
     plain, bn = models.create("lenet"), models.create("lenet", batch_norm=True)
-    assert [n for n, _ in bn.features.named_children()] == ["c1", "bn1", "relu1", "s2", "c3", "bn3", "relu3", "s4"]
+    assert [n for n, _ in bn.features.named_children()] == ["c1", "bn1", "relu1", "s2", "c3",
+                                                            "bn3", "relu3", "s4"]
     assert [n for n, _ in bn.classifier.named_children()] == [
         "flatten", "c5", "bn5", "relu5", "f6", "bn6", "relu6", "output"]
     assert all(getattr(bn.features, n).bias is None for n in ("c1", "c3"))
@@ -92,7 +113,8 @@ def test_lenet_with_batch_norm():
     assert bn.classifier.output.bias is not None
     normalised = 6 + 16 + 120 + 84   # one bias less, a scale and a shift more, per channel
     assert count(bn) == count(plain) + normalised == 61_706 + 226
-    assert isinstance(bn.features.bn3, torch.nn.BatchNorm2d) and isinstance(bn.classifier.bn6, torch.nn.BatchNorm1d)
+    assert isinstance(bn.features.bn3, torch.nn.BatchNorm2d) and isinstance(bn.classifier.bn6,
+                                                                            torch.nn.BatchNorm1d)
     # in training mode a sample's output depends on the rest of its batch; in eval mode it does not
     torch.manual_seed(0)
     x = torch.randn(8, 1, 28, 28)

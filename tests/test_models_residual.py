@@ -24,14 +24,13 @@ from cnnbook.models.preact_resnet import PreActResNet
 from cnnbook.models.resnext import AggregatedPathsBlock, ConcatPathsBlock, cifar_resnext, copy_resnext_weights
 from cnnbook.models.stochastic_depth import StochasticDepth, linear_survival
 from cnnbook.models.wide_resnet import wide_resnet
-from zoo_references import REFERENCES
 
 FAMILIES = {f"cnnbook.models.{m}" for m in
             ("resnet", "highway", "preact_resnet", "wide_resnet", "resnext", "densenet", "dpn", "resnest")}
 OURS = sorted(n for n in models.names() if _BUILDERS[n].__module__ in FAMILIES)
-REFERENCED = [n for n in REFERENCES if n in OURS]
+REFERENCED = [n for n in OURS if models.info(n).library]
 # Paper-only models (no library twin); the 1001-layer one has its own test.
-UNREFERENCED = [n for n in OURS if n not in REFERENCES and n != "preact_resnet1001"]
+UNREFERENCED = [n for n in OURS if not models.info(n).library and n != "preact_resnet1001"]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -74,22 +73,22 @@ def test_every_model_of_the_families_is_covered():
 
 @pytest.mark.parametrize("name", REFERENCED)
 def test_matches_reference_weights_and_outputs(name):
-    library, ref_name, size, kwargs = REFERENCES[name]
+    info = models.info(name)
     torch.manual_seed(0)
-    ref = reference(library, ref_name).eval()
+    ref = reference(info.library, info.library_name).eval()
     randomize_bn_statistics(ref)
     with torch.device("meta"):
-        ours = models.create(name, **kwargs)
+        ours = models.create(name)
     ours.load_state_dict(ref.state_dict(), strict=True, assign=True)
-    assert count(ours) == count(ref)
+    assert count(ours) == count(ref) == info.library_params
     ours.eval()
-    x = torch.randn(1, *size)
+    x = smallest_input(ours, batch=1)
     with torch.no_grad():
         torch.testing.assert_close(ours(x), ref(x), rtol=1e-4, atol=1e-5)
     del ref
     torch.fx.symbolic_trace(ours)
     ours.train()
-    ours(torch.randn(2, *size)).sum().backward()  # forward and backward at the smallest input
+    ours(smallest_input(ours)).sum().backward()  # forward and backward at the smallest input
     assert all(p.grad is not None for p in ours.parameters())
 
 
@@ -108,23 +107,23 @@ def test_fx_and_backward_at_the_smallest_input(name):
     assert all(p.grad is not None for p in model.parameters())
 
 
-@pytest.mark.parametrize("name, millions, digits", [
-    ("resnet20", 0.27, 2), ("resnet32", 0.46, 2), ("resnet44", 0.66, 2), ("resnet56", 0.85, 2),
-    ("resnet110", 1.7, 1),                                   # He et al. 2016, Table 6
-    ("plain20", 0.27, 2),                                    # option A adds no parameters
-    ("preact_resnet110", 1.7, 1), ("preact_resnet164", 1.7, 1),  # Identity mappings, Tables 2-4
-    ("wrn28_10", 36.5, 1), ("wrn16_8", 11.0, 1), ("wrn40_4", 8.9, 1),  # WRN, Table 4
-    ("densenet_bc100", 0.8, 1),                              # DenseNet, Table 2
-])
-def test_parameter_counts_match_the_papers(name, millions, digits):
-    assert round(count(models.create(name)) / 1e6, digits) == millions
+@pytest.mark.parametrize("name", [n for n in OURS if models.info(n).paper_params])
+def test_parameter_counts_match_the_papers(name):
+    """Our count, printed as the paper prints it ("0.27M", "36.5M"), is the paper's."""
+    info = models.info(name)
+    with torch.device("meta"):
+        millions = count(models.create(name), skip_bn=info.paper_without_bn) / 1e6
+    digits = len(info.paper_params.removesuffix("M").partition(".")[2])
+    assert f"{millions:.{digits}f}M" == info.paper_params
+
+
+def test_option_a_shortcuts_add_no_parameters():
+    assert count(models.create("plain20")) == count(models.create("resnet20"))
 
 
 def test_preact_resnet1001_parameters_fx_and_backward():
     model = models.create("preact_resnet1001")
-    assert count(model) == 10_327_706
-    # The paper's 10.2M leaves out the BN parameters (0.15M); 164 layers give 1.7M either way.
-    assert round(count(model, skip_bn=True) / 1e6, 1) == 10.2
+    assert count(model) == 10_327_706   # the paper's 10.2M leaves out the BN parameters (0.15M)
     assert len(model.stages[2].blocks) == 111
     torch.fx.symbolic_trace(model)
     model(smallest_input(model)).sum().backward()
@@ -182,7 +181,8 @@ def test_plain_networks_have_no_shortcuts():
     assert all(m.downsample is None and not m.residual for m in plain.modules() if isinstance(m, BasicBlock))
     block = BasicBlock(8, 8, shortcut="none").eval()
     x = torch.randn(1, 8, 6, 6)
-    torch.testing.assert_close(block(x), block.relu(block.bn2(block.conv2(block.relu(block.bn1(block.conv1(x)))))))
+    torch.testing.assert_close(block(x),
+                               block.relu(block.bn2(block.conv2(block.relu(block.bn1(block.conv1(x)))))))
     assert count(models.create("plain56")) == count(models.create("resnet56"))  # option A is parameter-free
 
 
@@ -244,20 +244,22 @@ def test_resnest_radix_and_cardinality():
 def test_resnest_attention_tap_holds_the_split_weights():
     torch.manual_seed(0)
     for radix in (1, 2, 4):
-        model = models.create("resnest14d", num_classes=10, in_channels=1, radix=radix, cardinality=2, width=0.25,
-                              small_input=True, stem_pool=True).eval()
+        model = models.create("resnest14d", num_classes=10, in_channels=1, radix=radix, cardinality=2,
+                              width=0.25, small_input=True, stem_pool=True).eval()
         weights = capture_activations(model, torch.randn(3, 1, 28, 28), ["layer2.0.conv2.attention"])
         weights = weights["layer2.0.conv2.attention"]
         assert weights.shape == (3, radix, 64, 1, 1)
         if radix == 1:       # SE-Net's sigmoid gate: strictly between 0 and 1, not a distribution
-            assert ((weights > 0) & (weights < 1)).all() and not torch.allclose(weights.sum(1), torch.ones(3, 64, 1, 1))
+            assert ((weights > 0) & (weights < 1)).all() and not torch.allclose(weights.sum(1),
+                                                                                torch.ones(3, 64, 1, 1))
         else:                # an r-softmax: the splits' weights of each channel sum to one
             torch.testing.assert_close(weights.sum(1), torch.ones(3, 64, 1, 1))
 
 
 def test_resnest14d_stem_pool_halves_the_maps():
     kwargs = dict(num_classes=10, in_channels=1, width=0.25, small_input=True)
-    pooled, unpooled = models.create("resnest14d", stem_pool=True, **kwargs), models.create("resnest14d", **kwargs)
+    pooled, unpooled = models.create("resnest14d", stem_pool=True,
+                                     **kwargs), models.create("resnest14d", **kwargs)
     assert pooled.reduction == 16 and unpooled.reduction == 8
     assert isinstance(pooled.maxpool, nn.MaxPool2d) and isinstance(unpooled.maxpool, nn.Identity)
     assert pooled(torch.randn(2, 1, 28, 28)).shape == (2, 10)
@@ -299,9 +301,7 @@ def test_resnext_cardinality_in_the_zoo():
 
 def test_cifar_resnext_29_matches_table_7():
     with torch.device("meta"):
-        small, large = models.create("resnext29_8x64d"), models.create("resnext29_16x64d")
-    # The paper's 34.4M and 68.1M leave out the BN parameters.
-    assert round(count(small, skip_bn=True) / 1e6, 1) == 34.4 and round(count(large, skip_bn=True) / 1e6, 1) == 68.1
+        small = models.create("resnext29_8x64d")
     convs = [m for m in small.modules() if isinstance(m, nn.Conv2d)]
     assert len(convs) - 3 + 1 == 29   # 27 block convolutions and the stem (3 projections), plus the fc
     assert [getattr(small, s)[0].conv2.out_channels for s in small.stage_names] == [512, 1024, 2048]
@@ -460,7 +460,8 @@ def test_cifar_dpn_widths_paths_and_stem_pool():
     shapes = {}
     for name, block in model.features.named_children():
         if isinstance(block, DualPathBlock):
-            block.register_forward_hook(lambda m, args, out, name=name: shapes.__setitem__(name, tuple(out.shape)))
+            block.register_forward_hook(lambda m, args, out,
+                                        name=name: shapes.__setitem__(name, tuple(out.shape)))
     model(torch.randn(2, 1, 28, 28)).sum().backward()
     # residual width bw plus a dense path of 3 inc after a stage's first block, one inc more per block
     assert shapes == {"conv2_1": (2, 32 + 24, 14, 14), "conv2_2": (2, 32 + 32, 14, 14),

@@ -24,7 +24,8 @@ RIGHT = {  # the student version's first line of each answer region -> a right a
 
 
 def nbgrader(course: Path, *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, capture_output=True,
+                          text=True,
                           env=os.environ | {"CNNBOOK_QUICK": "1",   # nbgrader runs alembic from the PATH
                                             "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"})
     assert done.returncode == 0, done.stdout + done.stderr

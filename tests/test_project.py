@@ -3,11 +3,11 @@ every chapter is in the book, executed, small, and in sync with its text twin.""
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import jupytext
 import pytest
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -63,7 +63,8 @@ def test_dilations_1_2_4_see_15():
 
 
 def test_asymmetric_kernel_per_axis():
-    rf = receptive_field(stack(nn.Conv2d(1, 1, (1, 7), padding=(0, 3)), nn.Conv2d(1, 1, (3, 1), 2)), (1, 20, 20))
+    rf = receptive_field(stack(nn.Conv2d(1, 1, (1, 7), padding=(0, 3)),
+                               nn.Conv2d(1, 1, (3, 1), 2)), (1, 20, 20))
     assert rf.layers[1].size == (1, 7)
     assert (rf.size, rf.stride, rf.padding) == ((3, 7), (2, 2), (0, 3))
 

@@ -10,8 +10,15 @@ import yaml
 
 from cnnbook import models
 from cnnbook.analysis import receptive_field, summary
-from cnnbook.book.results import (MissingResultError, book_results, model_costs, parse_summary_line,
-                             throughput, toc_chapters, weight_depth)
+from cnnbook.book.results import (
+    MissingResultError,
+    book_results,
+    model_costs,
+    parse_summary_line,
+    throughput,
+    toc_chapters,
+    weight_depth,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = "model={} dataset=fashion-mnist epochs={} test_acc={} seconds={} device=cpu\n"
@@ -29,12 +36,14 @@ def write_book(root, chapters):
         notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
         (root / "chapters" / f"{name}.ipynb").write_text(json.dumps(notebook))
     files = [f"chapters/{name}" for name in chapters]
-    toc = {"format": "jb-book", "root": files[0], "parts": [{"caption": "All", "chapters": [{"file": f} for f in files[1:]]}]}
+    toc = {"format": "jb-book", "root": files[0],
+           "parts": [{"caption": "All", "chapters": [{"file": f} for f in files[1:]]}]}
     (root / "_toc.yml").write_text(yaml.safe_dump(toc))
 
 
 def test_the_main_cells_line_is_parsed_and_side_experiments_are_not(tmp_path):
-    side = code_cell("for name in names:\n    history = fit(net, name)\n", LINE.format("one 5x5 per stage", 3, 0.87, 160))
+    side = code_cell("for name in names:\n    history = fit(net, name)\n",
+                     LINE.format("one 5x5 per stage", 3, 0.87, 160))
     main = code_cell("torch.manual_seed(0)\nhistory = fit(model, 'fashion-mnist', epochs=7)\n",
                      "epoch 7/7 ...\n", LINE.format("resnet20", 7, 0.928, 481), "done\n")
     write_book(tmp_path, {"00_preface": [code_cell("print(1)")], "08_resnet": [side, main]})

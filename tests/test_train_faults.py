@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 import torch
 import torchvision
+from test_train import Batches, blobs, run, tiny_model
 from torch import nn
 
 from cnnbook import models, train
 from cnnbook.models.googlenet import GoogLeNetOutputs
 from cnnbook.models.inception import InceptionV3Outputs
 from cnnbook.train import CheckpointError, History, TrainingDiverged, fit
-from test_train import Batches, blobs, run, tiny_model
 
 
 class Untouchable(Batches):
@@ -94,8 +94,8 @@ def test_bad_data_is_refused_before_any_step(data, error, match):
 @pytest.mark.parametrize("steps", [3, 4])
 def test_a_one_cycle_too_short_to_warm_up_is_refused(steps):
     short = Untouchable(*blobs(32 * steps))     # PyTorch divides by zero at 4, by a negative length below
-    refused(ValueError, f"the one-cycle schedule needs at least 5 steps, this run has {steps}", data=(short, short),
-            epochs=1)
+    refused(ValueError, f"the one-cycle schedule needs at least 5 steps, this run has {steps}",
+            data=(short, short), epochs=1)
 
 
 @pytest.mark.parametrize("model", [models.create, nn.Flatten()], ids=["a-function", "no-parameters"])
@@ -123,7 +123,8 @@ def test_auxiliary_losses_are_weighted_as_in_the_papers(outputs_type, weight):
     criterion = nn.CrossEntropyLoss()
     loss, main, aux = train._losses(outputs_type(*heads), labels, criterion, None)
     expected_aux = [criterion(h, labels) for h in heads[1:]]
-    assert main == criterion(heads[0], labels) and aux.tolist() == pytest.approx([a.item() for a in expected_aux])
+    assert main == criterion(heads[0],
+                             labels) and aux.tolist() == pytest.approx([a.item() for a in expected_aux])
     assert loss.item() == pytest.approx(main.item() + weight * sum(expected_aux).item())
     assert train._losses(outputs_type(*heads), labels, criterion, 1.0)[0].item() == pytest.approx(
         main.item() + sum(expected_aux).item())
@@ -131,7 +132,8 @@ def test_auxiliary_losses_are_weighted_as_in_the_papers(outputs_type, weight):
 
 def small_googlenet():
     torch.manual_seed(0)
-    return models.create("googlenet", in_channels=1, num_classes=2, small_input=True, stem_pool=True, width=0.125)
+    return models.create("googlenet", in_channels=1, num_classes=2, small_input=True,
+                         stem_pool=True, width=0.125)
 
 
 def aux_parameters(model):
@@ -218,10 +220,11 @@ class Wider(nn.Module):
     (dict(seed=1), "seed=0 in the checkpoint, seed=1 now"),
     (dict(epochs=3), "epochs=2 in the checkpoint, epochs=3 now"),
     (dict(name="lenet"), "model='sequential' in the checkpoint, model='lenet' now"),
-    (dict(model=Wider(), name="sequential"), "the model's tensors differ: 8 of them, e.g. 0.bias: (4,) in the "
-                                             "checkpoint, absent now"),
-], ids=["batch_size", "examples", "lr", "weight_decay", "momentum", "optimizer", "schedule", "label_smoothing",
-        "aux_weight", "seed", "epochs", "name", "model"])
+    (dict(model=Wider(), name="sequential"),
+     "the model's tensors differ: 8 of them, e.g. 0.bias: (4,) in the "
+     "checkpoint, absent now"),
+], ids=["batch_size", "examples", "lr", "weight_decay", "momentum", "optimizer", "schedule",
+        "label_smoothing", "aux_weight", "seed", "epochs", "name", "model"])
 def test_resume_refuses_a_different_run_before_any_step(finished, kwargs, difference):
     path, saved = finished
     model = kwargs.pop("model", None) or tiny_model(seed=7)
@@ -261,7 +264,8 @@ def test_resume_of_device_loaders_checks_augmentation(tmp_path):
     path = tmp_path / "run.pt"
     fit(tiny_model(), loaders(True), epochs=1, device="cpu", progress=False, live_plot=False, checkpoint=path)
     with pytest.raises(CheckpointError, match="augment=True in the checkpoint, augment=False now"):
-        fit(tiny_model(), loaders(False), epochs=1, device="cpu", progress=False, live_plot=False, checkpoint=path)
+        fit(tiny_model(), loaders(False), epochs=1, device="cpu", progress=False, live_plot=False,
+            checkpoint=path)
 
 
 class Hostile:
@@ -525,8 +529,8 @@ SCRIPT = textwrap.dedent('''
 def start(tmp_path: Path, delay: float) -> subprocess.Popen:
     """The script above in a process of its own, training with checkpoint run.pt."""
     (tmp_path / "train_script.py").write_text(SCRIPT)
-    return subprocess.Popen([sys.executable, "train_script.py", "run.pt", "out.json", str(delay)], cwd=tmp_path,
-                            env=dict(os.environ, OMP_NUM_THREADS="1"), stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "train_script.py", "run.pt", "out.json", str(delay)],
+                            cwd=tmp_path, env=dict(os.environ, OMP_NUM_THREADS="1"), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
@@ -557,7 +561,8 @@ def test_a_run_killed_then_interrupted_resumes_bit_identically_and_is_never_shar
     saved_at = checkpoint.stat().st_mtime_ns
     try:
         wait_for(lambda: checkpoint.stat().st_mtime_ns != saved_at, interrupted)   # epoch 2 saved
-        refused(CheckpointError, f"in use by another run \\(process {interrupted.pid} on", checkpoint=checkpoint)
+        refused(CheckpointError, f"in use by another run \\(process {interrupted.pid} on",
+                checkpoint=checkpoint)
     finally:
         interrupted.send_signal(signal.SIGINT)
     out, err = interrupted.communicate(timeout=240)

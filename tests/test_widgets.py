@@ -11,8 +11,15 @@ from torch import nn
 
 matplotlib.use("Agg")
 
-from cnnbook.widgets import (CONV_GALLERY, CONV_RANGES, ConvOutputExplorer, TapDiagram,  # noqa: E402
-                             conv_output_explorer, conv_output_figure, conv_report)
+from cnnbook.widgets import (  # noqa: E402
+    CONV_GALLERY,
+    CONV_RANGES,
+    ConvOutputExplorer,
+    TapDiagram,
+    conv_output_explorer,
+    conv_output_figure,
+    conv_report,
+)
 
 
 @pytest.fixture(scope="module")

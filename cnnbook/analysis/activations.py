@@ -36,7 +36,8 @@ def find_layer(model: nn.Module, name: str) -> nn.Module:
 
 
 @contextmanager
-def _hooks(model: nn.Module, names: Sequence[str], keep_graph: bool = False) -> Iterator[dict[str, torch.Tensor]]:
+def _hooks(model: nn.Module, names: Sequence[str],
+           keep_graph: bool = False) -> Iterator[dict[str, torch.Tensor]]:
     """Forward hooks that store the output of the first call of each named layer.
 
     The model goes on with a copy, so that an in-place layer after it (``ReLU(inplace=True)``)
@@ -60,7 +61,8 @@ def _hooks(model: nn.Module, names: Sequence[str], keep_graph: bool = False) -> 
             handle.remove()
 
 
-def capture_activations(model: nn.Module, images: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+def capture_activations(model: nn.Module, images: torch.Tensor,
+                        layers: Sequence[str]) -> dict[str, torch.Tensor]:
     """The outputs of ``layers`` (their first call) for ``images``, in eval mode and without gradients.
 
     Tensors stay on the model's device; the model's training mode is restored after.

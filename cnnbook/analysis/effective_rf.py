@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..models._input import default_input_size
+from ..models.inputs import default_input_size
 from .activations import find_layer, spatial_layers
 from .receptive_field import ReceptiveField, receptive_field
 
@@ -77,9 +77,10 @@ class _Stop(Exception):
     """Raised by a hook once the layer of interest has run: the rest of the model is not needed."""
 
 
-def effective_receptive_field(model: nn.Module, layer: str | None = None, unit: tuple[int, int] | None = None, *,
-                              images: torch.Tensor | None = None, input_size: tuple[int, int, int] | None = None,
-                              samples: int = 16, initialisations: int = 0, seed: int = 0,
+def effective_receptive_field(model: nn.Module, layer: str | None = None, unit: tuple[int, int] | None = None,
+                              *, images: torch.Tensor | None = None,
+                              input_size: tuple[int, int, int] | None = None, samples: int = 16,
+                              initialisations: int = 0, seed: int = 0,
                               fields: ReceptiveField | None = None) -> EffectiveReceptiveField:
     """The effective receptive field of ``unit`` = (row, col) of ``layer``, summed over its channels.
 
@@ -105,12 +106,14 @@ def effective_receptive_field(model: nn.Module, layer: str | None = None, unit: 
     unit = (grid[0] // 2, grid[1] // 2) if unit is None else tuple(unit)
     rectangle = fields.rectangle(unit, fields.module_output(layer).name)   # checks the unit is on the map
 
-    copies = [model] if initialisations == 0 else [_reinitialised(model, generator) for _ in range(initialisations)]
+    copies = [model] if initialisations == 0 else [_reinitialised(model,
+                                                                  generator) for _ in range(initialisations)]
     gradient = sum(_mean_abs_gradient(m, layer, unit, images) for m in copies) / len(copies)
     return EffectiveReceptiveField(gradient.cpu(), layer, unit, rectangle, len(images), initialisations)
 
 
-def _mean_abs_gradient(model: nn.Module, layer: str, unit: tuple[int, int], images: torch.Tensor) -> torch.Tensor:
+def _mean_abs_gradient(model: nn.Module, layer: str, unit: tuple[int, int],
+                       images: torch.Tensor) -> torch.Tensor:
     outputs: list[torch.Tensor] = []
 
     def hook(module: nn.Module, args: tuple, output: torch.Tensor) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from ..models._input import check_input, default_input_size
+from ..models.inputs import check_input, default_input_size
 from .receptive_field import ReceptiveField, UnsupportedLayerError, eval_mode, receptive_field
 
 __all__ = ["LayerRow", "Summary", "summary", "conv_output_size", "conv_output_fits"]
@@ -154,7 +154,8 @@ def summary(model: nn.Module, input_size: tuple[int, int, int] | None = None, *,
             shape = tuple(output.shape[1:]) if isinstance(output, torch.Tensor) else \
                 tuple(tuple(t.shape[1:]) for t in tensors)
             rows.append(LayerRow(name, type(module).__name__, shape, _count(module.parameters()),
-                                 total_macs - starts.pop(), sum(t.numel() * t.element_size() for t in tensors)))
+                                 total_macs - starts.pop(),
+                                 sum(t.numel() * t.element_size() for t in tensors)))
 
     handles = []
     try:

@@ -34,7 +34,7 @@ import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp, TensorMetadata
 
-from ..models._input import check_input, default_input_size
+from ..models.inputs import check_input, default_input_size
 
 __all__ = ["RFRow", "ReceptiveField", "UnsupportedLayerError", "receptive_field"]
 
@@ -68,7 +68,8 @@ class ReceptiveField:
     input_size: tuple[int, ...]
     misaligned: list[tuple[str, str]] = field(default_factory=list)   # (node name, what differs)
     sees_whole_image: bool = False   # the model's output is computed after global pooling
-    module_outputs: dict[str, list[str]] = field(default_factory=dict)  # module -> row name of each call's output
+    module_outputs: dict[str,
+                         list[str]] = field(default_factory=dict)  # module -> row name of each call's output
 
     @property
     def last_spatial(self) -> RFRow:
@@ -301,7 +302,8 @@ def _union(node: fx.Node, inputs: list[_Field], misaligned: list[tuple[str, str]
     left = [min(-f.p[a] for f in inputs) for a in range(len(first.r))]
     right = [max(f.r[a] - 1 - f.p[a] for f in inputs) for a in range(len(first.r))]
     jump = tuple(max(js) for js in zip(*(f.j for f in inputs)))   # only exact when the jumps agree
-    return _Field(tuple(hi - lo + 1 for lo, hi in zip(left, right)), jump, tuple(-lo for lo in left), first.grid)
+    return _Field(tuple(hi - lo + 1 for lo, hi in zip(left, right)), jump,
+                  tuple(-lo for lo in left), first.grid)
 
 
 def _window(f: _Field, grid: Ints, kernel: Ints, stride: Ints, padding: Ints, dilation: Ints) -> _Field:
@@ -365,7 +367,8 @@ def _layer(node: fx.Node, modules: dict[str, nn.Module], f: _Field, image: Ints)
     if isinstance(module, _POOLS):
         return _window(f, grid, per_axis(module.kernel_size, "kernel"),
                        per_axis(module.stride or module.kernel_size, "stride"),
-                       per_axis(module.padding, "padding"), per_axis(getattr(module, "dilation", 1), "dilation"))
+                       per_axis(module.padding, "padding"),
+                       per_axis(getattr(module, "dilation", 1), "dilation"))
     if isinstance(module, _ADAPTIVE) or kind.startswith("adaptive_"):
         return _adaptive(f, grid, image, unsupported)
     if isinstance(module, _PADS):
@@ -380,7 +383,8 @@ def _layer(node: fx.Node, modules: dict[str, nn.Module], f: _Field, image: Ints)
                                                     args.get("dilation", 1), per_axis))
         kernel = per_axis(args["kernel_size"], "kernel")
         return _window(f, grid, kernel, per_axis(args.get("stride") or kernel, "stride"),
-                       per_axis(args.get("padding", 0), "padding"), per_axis(args.get("dilation", 1), "dilation"))
+                       per_axis(args.get("padding", 0), "padding"),
+                       per_axis(args.get("dilation", 1), "dilation"))
     if kind == "pad":
         pad = node.args[1] if len(node.args) > 1 else node.kwargs["pad"]
         return _shift(f, grid, tuple(-a for a in _pad_before(pad, n)), (1,) * n)
@@ -390,7 +394,8 @@ def _layer(node: fx.Node, modules: dict[str, nn.Module], f: _Field, image: Ints)
     if kind in ("transpose", "permute", "softmax", "log_softmax"):
         _check_axes(node, len(out_shape), n, unsupported)
     if len(out_shape) > n and grid == f.grid:
-        return _Field(f.r, f.j, f.p, grid)    # pointwise: activations, normalisation, 1x1 convolutions, add...
+        return _Field(f.r, f.j, f.p,
+                      grid)    # pointwise: activations, normalisation, 1x1 convolutions, add...
     if kind in _COLLAPSING:
         return _global(image)
     raise unsupported(f"it turns a {f.grid} map into shape {tuple(out_shape)}")

@@ -29,9 +29,9 @@ def _alarm(signum, frame):
     raise _TimeUp()
 
 
-PRELOAD = ["IPython.core.interactiveshell", "torch", "matplotlib.pyplot", "cnnbook.exercises", "cnnbook.book.wire",
-           "cnnbook.models", "cnnbook.analysis", "cnnbook.data", "cnnbook.source", "cnnbook.widgets",
-           "cnnbook.plotting", "cnnbook.train"]
+PRELOAD = ["IPython.core.interactiveshell", "torch", "matplotlib.pyplot", "cnnbook.exercises",
+           "cnnbook.book.wire", "cnnbook.models", "cnnbook.analysis", "cnnbook.data", "cnnbook.source",
+           "cnnbook.widgets", "cnnbook.plotting", "cnnbook.train"]
 
 
 def zygote(control_fd: int) -> None:
@@ -103,9 +103,9 @@ def serve() -> None:
         os.dup2(null, fd)
 
     from IPython.core.interactiveshell import InteractiveShell
+
     import cnnbook.exercises
     from cnnbook.book.wire import encode
-    from cnnbook.exercises import _core
 
     answers: dict[str, Any] = {}
     handles: dict[int, Any] = {}
@@ -118,7 +118,7 @@ def serve() -> None:
         answers[str(exercise)] = answer
         return f"{exercise}: answer recorded for grading"
 
-    cnnbook.exercises.check = _core.check = record
+    cnnbook.exercises.check = record
     shell = InteractiveShell.instance()
     signal.signal(signal.SIGALRM, _alarm)
 

@@ -36,7 +36,8 @@ _KEPT = re.compile(r"^\s*(def |class |@|import |from |#|$)")   # starter lines o
 
 
 def _metadata(grade_id: str, *, solution: bool, grade: bool, points: float = 0, locked: bool = False) -> dict:
-    values = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked, "schema_version": 3}
+    values = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked,
+              "schema_version": 3}
     return {"nbgrader": values | ({"points": points} if grade else {})}
 
 
@@ -62,16 +63,19 @@ def assignment_notebook(chapter: str, book: str | os.PathLike = ROOT) -> nbforma
     start = next(i for i, c in enumerate(notebook.cells)
                  if c.cell_type == "markdown" and re.search(r"^#{1,2} Exercises\s*$", c.source, re.M))
     earlier = {c.source for c in notebook.cells[:start] if c.cell_type == "code"}
-    setup = [source for source in cells_to_run(notebook, notebook) if source in earlier]   # what the exercises need
+    setup = [source for source in cells_to_run(notebook,
+                                               notebook) if source in earlier]   # what the exercises need
     cells = [new_markdown_cell(f"# Exercises of chapter {chapter.removeprefix('ch')}\n\n"
                                "Run the first cell, then answer each exercise in the cell below it.")]
-    cells += [new_code_cell(source, metadata=_metadata(f"setup-{i}", solution=False, grade=False, locked=True))
+    cells += [new_code_cell(source,
+                            metadata=_metadata(f"setup-{i}", solution=False, grade=False, locked=True))
               for i, source in enumerate(setup)]
     current: Exercise | None = None
     for cell in notebook.cells[start:]:
         if cell.cell_type == "markdown":
             labels = re.findall(r"^:label:\s*(\S+)", cell.source, re.M)
-            text = remove_solutions(cell.source[re.search(r"^#{1,2} Exercises\s*$", cell.source, re.M).start():]
+            text = remove_solutions(cell.source[re.search(r"^#{1,2} Exercises\s*$", cell.source,
+                                                          re.M).start():]
                                     if cell is notebook.cells[start] else cell.source)
             if text.strip():
                 cells.append(new_markdown_cell(text))
@@ -81,18 +85,20 @@ def assignment_notebook(chapter: str, book: str | os.PathLike = ROOT) -> nbforma
                     cells.append(new_markdown_cell(
                         f"### BEGIN SOLUTION\n{solutions.get(label, 'A reference answer is in the chapter.')}\n"
                         "### END SOLUTION",
-                        metadata=_metadata(f"{label}-answer", solution=True, grade=True, points=current.points)))
+                        metadata=_metadata(f"{label}-answer", solution=True, grade=True,
+                                           points=current.points)))
         elif CHECK_CALL.search(cell.source):
             exercise = next(e for e in exercises.values() if e.checker in CHECK_CALL.findall(cell.source))
             call = re.search(r"^check\(\s*[\"'][\w.-]+[\"']\s*,\s*(.+)\)\s*$", cell.source, re.M)
             starter = cell.source[:call.start()] + cell.source[call.end():]
             cells.append(new_code_cell(answer_region(starter),
-                                       metadata=_metadata(f"{exercise.label}-answer", solution=True, grade=False)))
+                                       metadata=_metadata(f"{exercise.label}-answer",
+                                                          solution=True, grade=False)))
             cells.append(new_code_cell(
                 f"from cnnbook.exercises import check\n\nfeedback = check({exercise.checker!r}, {call.group(1)})\n"
                 "print(feedback)\nassert feedback.correct, feedback.message",
-                metadata=_metadata(f"{exercise.label}-test", solution=False, grade=True, points=exercise.points,
-                                   locked=True)))
+                metadata=_metadata(f"{exercise.label}-test", solution=False, grade=True,
+                                   points=exercise.points, locked=True)))
     return new_notebook(cells=cells, metadata={"kernelspec": notebook.metadata.get("kernelspec", {}),
                                                "language_info": notebook.metadata.get("language_info", {})})
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import nbformat
 import yaml
 
-
 ROOT = Path(__file__).resolve().parents[2]
 TEACHERS_ONLY = {"90_teachers_guide"}   # chapters left out of the student edition (it shows the full edition's links)
 _FENCE = re.compile(r"^(`{3,}|:{3,})\{solution\}")
@@ -104,7 +103,8 @@ def student_edition(target: str | os.PathLike, source: str | os.PathLike = ROOT,
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.ipynb"))
     for path in sorted((source / "chapters").glob("*.ipynb")):
         if path.stem not in TEACHERS_ONLY:
-            nbformat.write(student_notebook(nbformat.read(path, as_version=4)), target / "chapters" / path.name)
+            nbformat.write(student_notebook(nbformat.read(path, as_version=4)),
+                           target / "chapters" / path.name)
     config = student_config(yaml.safe_load((source / "_config.yml").read_text()), repository)
     (target / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     toc = yaml.safe_load((source / "_toc.yml").read_text())

@@ -28,10 +28,11 @@ def rows(grade: Grade) -> list[dict[str, str]]:
     """The gradebook's rows for one submission."""
     notebook = Path(grade.notebook).name
     out = [dict(student=grade.student, notebook=notebook, exercise=r.exercise,
-                points=f"{grade.points[r.exercise] if r.correct else 0:g}", possible=f"{grade.points[r.exercise]:g}",
-                verdict=_verdict(grade, r.correct, r.message), message=r.message) for r in grade.results]
-    out += [dict(student=grade.student, notebook=notebook, exercise=e.label, points="", possible=f"{e.points:g}",
-                 verdict="to grade by hand", message=e.title) for e in grade.manual]
+                points=f"{grade.points[r.exercise] if r.correct else 0:g}",
+                possible=f"{grade.points[r.exercise]:g}", verdict=_verdict(grade, r.correct, r.message),
+                message=r.message) for r in grade.results]
+    out += [dict(student=grade.student, notebook=notebook, exercise=e.label, points="",
+                 possible=f"{e.points:g}", verdict="to grade by hand", message=e.title) for e in grade.manual]
     if not grade.results and grade.problem:
         out.append(dict(student=grade.student, notebook=notebook, exercise="", points="0", possible="",
                         verdict="not graded", message=grade.problem))

@@ -94,7 +94,8 @@ def chapter_exercises(notebook: nbformat.NotebookNode) -> list[Exercise]:
     found = [Exercise(label, title, checkers.get(label)) for label, title in titles.items()]
     if not any(exercise.checker for exercise in found):
         raise ValueError("the chapter has no checkable exercises; chapters with some: "
-                         + ", ".join(sorted({e.split(".")[0] for e in exercises()}, key=lambda c: int(c[2:]))))
+                         + ", ".join(sorted({e.split(".")[0] for e in exercises()},
+                                            key=lambda c: int(c[2:]))))
     return found
 
 
@@ -176,7 +177,8 @@ class Sandbox:
         self.limits = limits
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            sandbox.command([sys.executable, "-m", "cnnbook.book._runner", "--zygote", str(theirs.fileno())], limits),
+            sandbox.command([sys.executable, "-m", "cnnbook.book._runner", "--zygote",
+                             str(theirs.fileno())], limits),
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
         theirs.close()
@@ -299,7 +301,8 @@ class _Session:
     def call(self, handle: int, args: tuple, kwargs: dict) -> Any:
         buffer = io.BytesIO()
         _Arguments(buffer).dump((args, kwargs))
-        reply = self.request({"op": "call", "handle": handle, "arguments": base64.b64encode(buffer.getvalue()).decode(),
+        reply = self.request({"op": "call", "handle": handle,
+                              "arguments": base64.b64encode(buffer.getvalue()).decode(),
                               "timeout": self.limits.cell_seconds})
         if reply.get("error"):
             raise _student_error(str(reply["error"]))
@@ -390,7 +393,8 @@ def _names(source: str, modules: set[str]) -> tuple[set[str], set[str], set[str]
         elif isinstance(statement, ast.Assign):
             replaced.update(t.id for t in statement.targets if isinstance(t, ast.Name))
     for statement in tree.body:   # x.append(...), x[0] = ..., model.fc = ...: they change x
-        targets = [statement.value.func] if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call) \
+        targets = [statement.value.func] if isinstance(statement,
+                                                       ast.Expr) and isinstance(statement.value, ast.Call) \
             else getattr(statement, "targets", [getattr(statement, "target", None)])
         for target in targets:
             while isinstance(target, (ast.Attribute, ast.Subscript)):
@@ -412,9 +416,11 @@ def cells_to_run(submission: nbformat.NotebookNode, book_chapter: nbformat.Noteb
         if cell.get("cell_type") == "markdown" and re.search(r"^#{1,2} Exercises\s*$", source, re.M):
             in_exercises = True
         elif cell.get("cell_type") == "code" and source.strip():
-            code.append((source, in_exercises or source not in book_sources or bool(CHECK_CALL.search(source))))
+            code.append((source,
+                         in_exercises or source not in book_sources or bool(CHECK_CALL.search(source))))
     modules = {name for source, _ in code for name in re.findall(r"^import (\w+)(?:$| as)", source, re.M)} | \
-        {name for source, _ in code for name in re.findall(r"^import \w+ as (\w+)", source, re.M)} | {"plt", "F"}
+        {name for source,
+         _ in code for name in re.findall(r"^import \w+ as (\w+)", source, re.M)} | {"plt", "F"}
     needed, kept = set(), []
     for source, always in reversed(code):
         try:
@@ -529,7 +535,8 @@ def grade_all(notebooks: Iterable[str | os.PathLike], chapter: str | None = None
     sandbox.require_bubblewrap()
     grades: list[Grade | None] = [None] * len(paths)
     with _Boxes(limits) as boxes, ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        futures = {pool.submit(grade, path, chapter, limits, book, boxes): index for index, path in enumerate(paths)}
+        futures = {pool.submit(grade, path, chapter, limits, book, boxes): index for index,
+                   path in enumerate(paths)}
         for done, future in enumerate(as_completed(futures), 1):
             grades[futures[future]] = future.result()
             if progress:

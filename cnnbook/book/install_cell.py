@@ -68,7 +68,8 @@ def insert(notebook: nbformat.NotebookNode, source: str) -> bool:
             for output in cell.outputs:
                 if output.get("execution_count"):
                     output.execution_count += 1
-    position = next((i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"), len(notebook.cells))
+    position = next((i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"),
+                    len(notebook.cells))
     cell = nbformat.v4.new_code_cell(code, id=CELL_ID, execution_count=1, metadata={"tags": TAGS})
     notebook.cells.insert(position, cell)
     return True

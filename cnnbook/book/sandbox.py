@@ -67,7 +67,8 @@ def _system_mounts() -> list[str]:
 
 def _python_folders() -> list[str]:
     """The Python environment, the cnnbook package (alone, when installed from a checkout), the data."""
-    folders = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(cnnbook.__file__).resolve().parent}
+    folders = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+               Path(cnnbook.__file__).resolve().parent}
     data = os.environ.get("CNNBOOK_DATA")
     if data and os.path.isdir(data):
         folders.add(Path(data).resolve())
@@ -76,8 +77,9 @@ def _python_folders() -> list[str]:
 
 def environment() -> dict[str, str]:
     """The sandbox's whole environment: nothing of the teacher's is passed on."""
-    values = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp/home", "CNNBOOK_QUICK": "1",
-              "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+    values = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": "/tmp/home",
+              "CNNBOOK_QUICK": "1", "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1",
+              "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
     if os.environ.get("CNNBOOK_DATA"):
         values["CNNBOOK_DATA"] = str(Path(os.environ["CNNBOOK_DATA"]).resolve())
     return values
@@ -106,9 +108,10 @@ def command(program: list[str], limits: Limits) -> list[str]:
     bwrap = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
              "--uid", str(NOBODY), "--gid", str(NOBODY),
              # the scratch /tmp first, so that an environment or checkout under /tmp is bound over it
-             "--size", str(limits.scratch_mb * 2 ** 20), "--tmpfs", "/tmp", "--dir", "/tmp/home", "--dir", "/tmp/work",
-             *_system_mounts(), *[part for folder in _python_folders() for part in ("--ro-bind", folder, folder)],
-             "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp/work"]
+             "--size", str(limits.scratch_mb * 2 ** 20), "--tmpfs", "/tmp", "--dir", "/tmp/home", "--dir",
+             "/tmp/work", *_system_mounts(),
+             *[part for folder in _python_folders() for part in ("--ro-bind", folder, folder)], "--proc",
+             "/proc", "--dev", "/dev", "--chdir", "/tmp/work"]
     for name, value in environment().items():
         bwrap += ["--setenv", name, value]
     return user + rlimits + bwrap + ["--"] + program

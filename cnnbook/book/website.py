@@ -56,7 +56,8 @@ PACKAGES = (
     # MathJax 3 (Apache-2.0): TeX input, HTML output, the extensions it loads on demand, its fonts.
     Package("mathjax", "3.2.2",
             "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
-            {"es5/tex-mml-chtml.js": "mathjax", "es5/input/tex/extensions/*.js": "mathjax/input/tex/extensions",
+            {"es5/tex-mml-chtml.js": "mathjax",
+             "es5/input/tex/extensions/*.js": "mathjax/input/tex/extensions",
              "es5/output/chtml/fonts/woff-v2/*": "mathjax/output/chtml/fonts/woff-v2",
              "es5/a11y/*.js": "mathjax/a11y", "es5/ui/*.js": "mathjax/ui"}),
 )

@@ -20,7 +20,8 @@ from torch import nn
 
 MAX_ITEMS = 100_000          # elements of a list or dict, or of a tensor, in one answer
 MAX_DEPTH = 20
-_DTYPES = {str(t).removeprefix("torch."): t for t in (torch.float16, torch.bfloat16, torch.float32, torch.float64,
+_DTYPES = {str(t).removeprefix("torch."): t for t in (torch.float16, torch.bfloat16,
+                                                      torch.float32, torch.float64,
                                                         torch.int8, torch.uint8, torch.int16, torch.int32,
                                                         torch.int64, torch.bool)}
 _NUMPY_DTYPES = {"float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"}
@@ -34,7 +35,8 @@ def encode(value: Any, handle_of: Callable[[Any], int], depth: int = 0) -> Any:
         value = value.item()
     if value is None:
         return None
-    for kind in (bool, int, float, str):   # subclasses too, as the plain kind: the grader compares plain values
+    for kind in (bool, int, float,
+                 str):   # subclasses too, as the plain kind: the grader compares plain values
         if isinstance(value, kind):
             return kind(value)
     if isinstance(value, torch.Tensor):
@@ -67,12 +69,14 @@ def _encode_module(module: nn.Module, handle_of: Callable[[Any], int], depth: in
     """A module: its class, its plain attributes, parameters, buffers and children; a handle for forward."""
     internal = set(vars(nn.Module()))
     attributes = {name: encode(value, handle_of, depth + 1) for name, value in vars(module).items()
-                  if name not in internal and (value is None or type(value) in (bool, int, float, str, tuple))}
+                  if name not in internal and (value is None or type(value) in (bool, int,
+                                                                                float, str, tuple))}
     tensors = lambda named: {name: encode(t, handle_of, depth + 1) for name, t in named if t is not None}
     return {"module": handle_of(module), "class": f"{type(module).__module__}.{type(module).__qualname__}",
             "attributes": attributes, "training": module.training,
             "parameters": tensors(module._parameters.items()), "buffers": tensors(module._buffers.items()),
-            "children": {name: encode(child, handle_of, depth + 1) for name, child in module.named_children()}}
+            "children": {name: encode(child, handle_of, depth + 1) for name,
+                         child in module.named_children()}}
 
 
 class Unsupported:
@@ -138,7 +142,8 @@ def _decode_module(data: dict, remote: Callable[[str, int, str], Any], depth: in
     other module becomes a proxy whose forward runs in the sandbox, with its parts rebuilt."""
     module_path, _, name = str(data["class"]).rpartition(".")
     layer = getattr(nn, name, None)
-    if module_path.startswith("torch.nn.modules.") and isinstance(layer, type) and issubclass(layer, nn.Module) \
+    if module_path.startswith("torch.nn.modules.") and isinstance(layer,
+                                                                  type) and issubclass(layer, nn.Module) \
             and layer.__module__ == module_path:
         module = layer.__new__(layer)
         nn.Module.__init__(module)

@@ -72,6 +72,7 @@ def parameter_count(module: nn.Module) -> int:
 
 
 def expect_number(answer: Any, expected: int, hint: str) -> tuple[bool, str]:
+    """Right when the reader's ``answer`` is the number ``expected``; otherwise the ``hint``."""
     if not isinstance(answer, (int, float)) or isinstance(answer, bool):
         return False, f"expected a number, got {type(answer).__name__}"
     if answer == expected:

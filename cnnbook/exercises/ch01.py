@@ -7,7 +7,8 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from ._core import parameter_count, expect_number, checker
+from ._core import checker, expect_number, parameter_count
+
 
 @checker("ch1.output-size")
 def _output_size(function: Callable[..., int]) -> tuple[bool, str]:

@@ -7,7 +7,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ._core import parameter_count, expect_number, checker
+from ._core import checker, expect_number, parameter_count
+
 
 @checker("ch2.full-c3-params")
 def _full_c3_params(answer: int) -> tuple[bool, str]:

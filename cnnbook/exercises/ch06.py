@@ -28,7 +28,8 @@ def _naive_3a_macs(answer: int) -> tuple[bool, str]:
 @checker("ch6.reduced-seed-macs")
 def _reduced_seed_macs(answer: int) -> tuple[bool, str]:
     """The reduced module of the source article's example on 28x28x256."""
-    expected = _conv_macs(256, 28, (128, 1), (64, 1), (64, 1), (64, 1)) + _conv_macs(64, 28, (192, 3), (96, 5))
+    expected = _conv_macs(256, 28, (128, 1), (64, 1), (64, 1), (64, 1)) + _conv_macs(64, 28,
+                                                                                     (192, 3), (96, 5))
     return expect_number(answer, expected, "four 1x1 layers read the 256 input channels; the 3x3 and the 5x5 "
                                            "read the 64 channels of their reductions.")
 
@@ -37,8 +38,9 @@ def _reduced_seed_macs(answer: int) -> tuple[bool, str]:
 def _aux_params(answer: int) -> tuple[bool, str]:
     """Parameters of GoogLeNet's auxiliary classifier on module 4a (1,000 classes)."""
     expected = parameter_count(create("googlenet").aux1)
-    return expect_number(answer, expected, "add the 1x1 convolution with its normalisation, the 2,048 -> 1,024 "
-                                           "layer and the 1,024 -> 1,000 layer, biases included.")
+    return expect_number(answer, expected,
+                         "add the 1x1 convolution with its normalisation, the 2,048 -> 1,024 "
+                         "layer and the 1,024 -> 1,000 layer, biases included.")
 
 
 @checker("ch6.lr-halving-epochs")

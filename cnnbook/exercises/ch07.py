@@ -41,7 +41,8 @@ def _factorised_7x7(answer: int) -> tuple[bool, str]:
     full = parameter_count(nn.Conv2d(192, 192, 7, bias=False))
     pair = parameter_count(nn.Conv2d(192, 192, (1, 7), bias=False)) + parameter_count(
         nn.Conv2d(192, 192, (7, 1), bias=False))
-    return expect_number(answer, full - pair, "a k x l convolution from 192 to 192 channels has k l 192^2 weights.")
+    return expect_number(answer, full - pair,
+                         "a k x l convolution from 192 to 192 channels has k l 192^2 weights.")
 
 
 @checker("ch7.smoothed-target")

@@ -41,6 +41,7 @@ def _zero_pad_shortcut(shortcut: Callable[[torch.Tensor], torch.Tensor]) -> tupl
     x = torch.randn(2, 16, 8, 8, generator=torch.Generator().manual_seed(8))
     expected = ZeroPadShortcut(16, 32, 2)(x)
     got = shortcut(x)
-    return expect_tensor(got, expected, "it matches option A: no parameters, and the old channels pass unchanged.",
+    return expect_tensor(got, expected,
+                         "it matches option A: no parameters, and the old channels pass unchanged.",
                          "the shapes are right but not the values: keep every second row and column "
                          "(starting at 0) and put the new zero channels after the old ones.")

@@ -27,9 +27,10 @@ def _resnet1001_blocks(answer: int) -> tuple[bool, str]:
 def _preact_bottleneck_params(answer: int) -> tuple[bool, str]:
     """Parameters of a pre-activation bottleneck with 64 channels in and out (16 in the middle)."""
     expected = parameter_count(PreActBottleneck(64, 64))
-    return expect_number(answer, expected, "a 1x1 convolution 64->16, a 3x3 16->16 and a 1x1 16->64, no biases; "
-                                           "a batch norm (scale and shift per channel) before each convolution, "
-                                           "on that convolution's input.")
+    return expect_number(answer, expected,
+                         "a 1x1 convolution 64->16, a 3x3 16->16 and a 1x1 16->64, no biases; "
+                         "a batch norm (scale and shift per channel) before each convolution, "
+                         "on that convolution's input.")
 
 
 @checker("ch9.scaled-shortcut")
@@ -62,6 +63,7 @@ def _preact_forward(forward: Callable[[nn.Module, torch.Tensor], torch.Tensor]) 
     with torch.no_grad():
         expected = block(x)
         got = forward(block, x.clone())
-    return expect_tensor(got, expected, "it matches PreActBasicBlock: the addition is the last thing the block does.",
+    return expect_tensor(got, expected,
+                         "it matches PreActBasicBlock: the addition is the last thing the block does.",
                          "the output differs from the block's: BN then ReLU before each convolution, "
                          "and nothing after adding x.")

@@ -29,9 +29,10 @@ def _reduction_a_channels(answer: int) -> tuple[bool, str]:
     """Output channels of Inception-v4's Reduction-A (k, l, m, n = 192, 224, 256, 384) on 384 channels."""
     with torch.device("meta"):
         out = ReductionA(384, 192, 224, 256, 384)(torch.zeros(1, 384, 35, 35))
-    return expect_number(answer, out.shape[1], "the block concatenates n channels from the 3x3/2 convolution, "
-                                               "m from the 1x1 -> 3x3 -> 3x3/2 branch, and the max pooling's "
-                                               "input channels, unchanged.")
+    return expect_number(answer, out.shape[1],
+                         "the block concatenates n channels from the 3x3/2 convolution, "
+                         "m from the 1x1 -> 3x3 -> 3x3/2 branch, and the max pooling's "
+                         "input channels, unchanged.")
 
 
 @checker("ch10.stem-grid")

@@ -35,8 +35,9 @@ def _blocks_per_stage(answer: int) -> tuple[bool, str]:
 def _block_params(answer: int) -> tuple[bool, str]:
     """Parameters of an identity block of WRN-28-10's second stage (320 channels in and out)."""
     expected = parameter_count(PreActBasicBlock(320, 320))
-    return expect_number(answer, expected, "two 3x3 convolutions of 320 x 320 channels without biases, and two "
-                                           "batch norms (a scale and a shift per channel) on 320 channels each.")
+    return expect_number(answer, expected,
+                         "two 3x3 convolutions of 320 x 320 channels without biases, and two "
+                         "batch norms (a scale and a shift per channel) on 320 channels each.")
 
 
 @checker("ch11.matched-depth")
@@ -45,9 +46,10 @@ def _matched_depth(answer: int) -> tuple[bool, str]:
     with torch.device("meta"):
         target = parameter_count(wide_resnet(16, 2))
     expected = matched_depth(1, target)
-    return expect_number(answer, expected, "doubling the width multiplies a stage's parameters by about 4, so the "
-                                           "thin network needs about four times as many blocks; compare the counts "
-                                           "of WRN-d-1 for d = 6n + 4 near that.")
+    return expect_number(answer, expected,
+                         "doubling the width multiplies a stage's parameters by about 4, so the "
+                         "thin network needs about four times as many blocks; compare the counts "
+                         "of WRN-d-1 for d = 6n + 4 near that.")
 
 
 @checker("ch11.wide-block-forward")

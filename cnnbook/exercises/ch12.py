@@ -54,7 +54,8 @@ def _grouped_by_hand(grouped: Callable[[torch.Tensor, torch.Tensor, int], torch.
     weight = torch.randn(16, 4, 3, 3, generator=generator)
     expected = F.conv2d(x, weight, padding=1, groups=4)
     got = grouped(x, weight, 4)
-    return expect_tensor(got, expected, "it matches F.conv2d(..., groups=4): a grouped convolution is separate "
-                                        "paths, concatenated.",
+    return expect_tensor(got, expected,
+                         "it matches F.conv2d(..., groups=4): a grouped convolution is separate "
+                         "paths, concatenated.",
                          "the shapes are right but not the values: group i takes input channels and filters "
                          "i*n ... (i+1)*n - 1, and the groups' outputs are concatenated in order.")

@@ -58,7 +58,8 @@ def _dense_block(dense_block: Callable[[Sequence[Layer], torch.Tensor], torch.Te
     x = torch.randn(2, 8, 6, 6, generator=torch.Generator().manual_seed(14))
     with torch.no_grad():
         expected, got = block(x), dense_block(layers, x)
-    return expect_tensor(got, expected, "that is dense connectivity: every layer sees everything before it in the block.",
+    return expect_tensor(got, expected,
+                         "that is dense connectivity: every layer sees everything before it in the block.",
                          "the shape is right but not the values: every layer must read the concatenation "
                          "(torch.cat along dimension 1) of x and all outputs so far, in that order.",
                          shape_hint=": 8 input channels plus 4 layers of k = 4 new channels each.")

@@ -17,17 +17,19 @@ def _dense_width(answer: int) -> tuple[bool, str]:
     with torch.device("meta"):
         dpn92 = models.create("dpn92")
     expected = dpn92.features.conv5_1.c1x1_a.conv.in_channels
-    return expect_number(answer, expected, "the stage's first block projects to bw + 2 inc channels and adds inc "
-                                           "new ones; every later block adds inc more; bw stays fixed.")
+    return expect_number(answer, expected,
+                         "the stage's first block projects to bw + 2 inc channels and adds inc "
+                         "new ones; every later block adds inc more; bw stays fixed.")
 
 
 @checker("ch15.block-params")
 def _block_params(answer: int) -> tuple[bool, str]:
     """Parameters of block conv3_2 of dpn20_small (112 channels in, width 32 in 2 groups, bw 64, inc 16)."""
     expected = parameter_count(models.create("dpn20_small").features.conv3_2)
-    return expect_number(answer, expected, "count BN (2 per channel) and conv weights (no biases) of the three "
-                                           "BN-ReLU-conv units: 1x1 112->32, grouped 3x3 32->32 in 2 groups, "
-                                           "1x1 32->80; a normal block has no projection.")
+    return expect_number(answer, expected,
+                         "count BN (2 per channel) and conv weights (no biases) of the three "
+                         "BN-ReLU-conv units: 1x1 112->32, grouped 3x3 32->32 in 2 groups, "
+                         "1x1 32->80; a normal block has no projection.")
 
 
 @checker("ch15.split")

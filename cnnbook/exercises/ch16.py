@@ -66,7 +66,8 @@ def _r_softmax(r_softmax: Callable[[torch.Tensor, int, int], torch.Tensor]) -> t
     for radix, cardinality in ((2, 1), (3, 2), (1, 2)):
         scores, expected = scores_and_weights(radix, cardinality)
         ok, message = expect_tensor(
-            r_softmax(scores, radix, cardinality), expected, "it matches the split-attention unit at radix 3, 2 "
+            r_softmax(scores, radix, cardinality), expected,
+            "it matches the split-attention unit at radix 3, 2 "
             "and 1: a softmax over the splits within each cardinal group, and SE-Net's sigmoid at radix 1.",
             f"wrong values at radix {radix}, cardinality {cardinality}: fc2's channels are ordered group by "
             "group, then split by split within a group; the softmax runs across the splits (a sigmoid if "

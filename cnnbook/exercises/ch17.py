@@ -33,5 +33,7 @@ def _vgg16_field(answer: int) -> tuple[bool, str]:
 @checker("ch17.stem-memory")
 def _stem_memory(answer: int) -> tuple[bool, str]:
     """Bytes of ResNet-50's first convolution's output for a batch of 32 float32 images at 224x224."""
-    per_image = summary(models.create("resnet50"), IMAGENET, receptive_fields=False).row("conv1").activation_bytes
-    return expect_number(answer, 32 * per_image, "64 maps of 112x112 float32 numbers per image, times the batch.")
+    per_image = summary(models.create("resnet50"), IMAGENET,
+                        receptive_fields=False).row("conv1").activation_bytes
+    return expect_number(answer, 32 * per_image,
+                         "64 maps of 112x112 float32 numbers per image, times the batch.")

@@ -31,9 +31,11 @@ def _shard(function: Callable[[int, int, int], list[int]]) -> tuple[bool, str]:
 def _steps(answer: int) -> tuple[bool, str]:
     """Optimizer steps per epoch of each of 8 processes, 64 images each, on ImageNet's training set."""
     images = range(IMAGENET_TRAIN_IMAGES)
-    expected = len(DataLoader(images, batch_size=64, sampler=DistributedSampler(images, num_replicas=8, rank=0)))
-    return expect_number(answer, expected, f"Each process gets a shard of {IMAGENET_TRAIN_IMAGES:,} / 8 images, "
-                                           "rounded up; the last batch of a shard may be short.")
+    expected = len(DataLoader(images, batch_size=64,
+                              sampler=DistributedSampler(images, num_replicas=8, rank=0)))
+    return expect_number(answer, expected,
+                         f"Each process gets a shard of {IMAGENET_TRAIN_IMAGES:,} / 8 images, "
+                         "rounded up; the last batch of a shard may be short.")
 
 
 @checker("ch91.scaled-lr")

@@ -1,6 +1,8 @@
 """Every architecture of the book, one file per family.
 
-``create(name, **kwargs)`` builds a model by name; ``names()`` lists them.
+``create(name, **kwargs)`` builds a model by name; ``names()`` lists them;
+``info(name)`` says which torchvision or timm model it equals, and the parameter
+counts of that model and of its paper.
 """
 
 from . import lenet
@@ -19,6 +21,6 @@ from . import resnext
 from . import densenet
 from . import dpn
 from . import resnest
-from ._registry import create, names, register
+from ._registry import ModelInfo, create, info, names, register
 
-__all__ = ["create", "names", "register", "lenet"]
+__all__ = ["ModelInfo", "create", "info", "names", "register", "lenet"]

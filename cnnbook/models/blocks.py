@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._input import InputSpec, expect_input
+from .inputs import InputSpec, expect_input
 from .stochastic_depth import gate, skipped
 
 SHORTCUTS = ("projection", "zero_pad", "none")

@@ -40,7 +40,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from ._input import InputSpec, expect_input
+from .inputs import InputSpec, expect_input
 from ._registry import register
 from ._width import scaled
 from .googlenet import BasicConv2d

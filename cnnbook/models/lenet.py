@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._input import InputSpec, expect_input
+from .inputs import InputSpec, expect_input
 from ._registry import register
 
 # Table I of the paper: the S2 maps that each of the 16 C3 maps reads.

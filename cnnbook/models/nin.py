@@ -28,7 +28,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from ._input import InputSpec, expect_input
+from .inputs import InputSpec, expect_input
 from ._registry import register
 from ._width import scaled
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._input import InputSpec, expect_input
+from .inputs import InputSpec, expect_input
 from ._registry import register
 from ._width import scaled
 from .alexnet import lrn
